@@ -333,6 +333,19 @@ export class TenantNotOnboarded extends EmbedError {
   }
 }
 
+/**
+ * A Secrets Manager rotation step cannot proceed (rotation disabled, unknown or non-pending
+ * version, a secret that is not a tenant signing key). Thrown to Secrets Manager, which retries
+ * or marks the rotation failed; never returned to an API caller.
+ */
+export class SigningKeyRotationFailed extends EmbedError {
+  readonly code = 'SIGNING_KEY_ROTATION_FAILED';
+  readonly status = 500;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`Signing key rotation cannot proceed: ${reason}.`, options);
+  }
+}
+
 /** Too many requests from this caller. */
 export class RateLimited extends EmbedError {
   readonly code = 'RATE_LIMITED';
