@@ -1,0 +1,58 @@
+/**
+ * How every Lambda is bundled, in one place. `EmbedFunction` hands these options to
+ * `NodejsFunction` (which runs the esbuild CLI) and `bench/coldstart.ts` hands the same options to
+ * esbuild's JS API, so the benchmark measures the exact artefact that is deployed. No CDK imports:
+ * the benchmark loads this without pulling in aws-cdk-lib.
+ */
+
+/** Node.js major version of the Lambda runtime; the esbuild target follows it. */
+export const LAMBDA_NODE_MAJOR = 24;
+
+/**
+ * ESM output still meets CommonJS-only code inside some dependencies (and the AWS SDK's own
+ * `require` of Node built-ins in a few paths); giving the module a real `require` keeps those
+ * working without falling back to a CommonJS bundle, which would lose ESM tree-shaking.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export interface LambdaBundleOptions {
+  readonly target: string;
+  readonly platform: 'node';
+  readonly format: 'esm';
+  readonly minify: true;
+  /** Source maps are emitted next to the bundle (not inlined) so they do not count towards its size. */
+  readonly sourceMap: true;
+  /** The map carries mappings only, not a copy of every source file: smaller artefact, same stack traces. */
+  readonly sourcesContent: false;
+  /** Prefer the ESM build of each dependency: that is what lets esbuild tree-shake the AWS SDK v3. */
+  readonly mainFields: readonly string[];
+  readonly banner: string;
+  /**
+   * Nothing is external: the AWS SDK v3 is bundled (tree-shaken to the commands in use) instead of
+   * relying on the runtime's copy, whose version we do not control and which costs more to load.
+   */
+  readonly externalModules: readonly string[];
+  /** Extra esbuild flags that `NodejsFunction` has no typed option for. */
+  readonly esbuildArgs: Readonly<Record<string, string | boolean>>;
+}
+
+export const LAMBDA_BUNDLE_OPTIONS: LambdaBundleOptions = Object.freeze({
+  target: `node${LAMBDA_NODE_MAJOR}`,
+  platform: 'node',
+  format: 'esm',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: Object.freeze(['module', 'main']),
+  banner: ESM_REQUIRE_BANNER,
+  externalModules: Object.freeze([]),
+  esbuildArgs: Object.freeze({
+    // Licence banners of bundled dependencies are kept in the source tree, not shipped per function.
+    '--legal-comments': 'none',
+    '--tree-shaking': 'true',
+  }),
+});
+
+/** File name of the bundle inside the asset: ESM output is `index.mjs`, so the handler is `index.handler`. */
+export const BUNDLE_FILE_NAME = 'index.mjs';

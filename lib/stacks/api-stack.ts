@@ -1,0 +1,114 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config.ts';
+import { ApiWaf } from '../constructs/api-waf.ts';
+import { EmbedFunction } from '../constructs/embed-function.ts';
+import { EmbedRestApi } from '../constructs/embed-rest-api.ts';
+import { OperationalAlarms } from '../constructs/operational-alarms.ts';
+import type { SigningSecrets } from '../constructs/signing-secrets.ts';
+import { TenantDataRole } from '../constructs/tenant-data-role.ts';
+import { ENV, FUNCTION_SPECS } from '../functions.ts';
+import { type ApiFunctionName, ROUTES } from '../routes.ts';
+import { DATA_TABLE } from '../table-design.ts';
+
+export interface ApiStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly userPool: cognito.IUserPool;
+  readonly controlTable: dynamodb.ITable;
+  readonly dataTable: dynamodb.ITable;
+  readonly signingSecrets: SigningSecrets;
+  readonly rotationFunction: EmbedFunction;
+}
+
+/**
+ * The request path: API functions, the tenant-scoped data roles they assume, the REST API built
+ * from the route table, the WAF in front of it and the alarms on all of it. Stateless, so it can
+ * be replaced freely; its inputs (user pool, tables, signing-secret convention) come as props.
+ */
+export class ApiStack extends Stack {
+  readonly functions: Readonly<Record<ApiFunctionName, EmbedFunction>>;
+  readonly tenantDataReader: TenantDataRole;
+  readonly tenantDataWriter: TenantDataRole;
+  readonly restApi: EmbedRestApi;
+  readonly waf: ApiWaf;
+  readonly alarms: OperationalAlarms;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config, controlTable, dataTable, signingSecrets } = props;
+    const allowedOrigins = config.allowedOrigins.join(',');
+
+    const embedTokens = new EmbedFunction(this, 'EmbedTokensFunction', { spec: FUNCTION_SPECS['embed-tokens'], config })
+      // The signer: the only API function that can read private keys.
+      .bindSigningSecrets(signingSecrets, 'read')
+      .bindControlTable(controlTable, 'read');
+    embedTokens.addEnvironment(ENV.tokenIssuer, config.tokenIssuer);
+    embedTokens.addEnvironment(ENV.tokenAudience, config.tokenAudience);
+    embedTokens.addEnvironment(ENV.viewerBaseUrl, config.viewerBaseUrl);
+
+    // Validator: verifies with the public key set in the control table, never with Secrets Manager.
+    const embedSessions = new EmbedFunction(this, 'EmbedSessionsFunction', {
+      spec: FUNCTION_SPECS['embed-sessions'],
+      config,
+    }).bindControlTable(controlTable, 'readWrite');
+    embedSessions.addEnvironment(ENV.tokenIssuer, config.tokenIssuer);
+    embedSessions.addEnvironment(ENV.tokenAudience, config.tokenAudience);
+
+    const embedQuery = new EmbedFunction(this, 'EmbedQueryFunction', {
+      spec: FUNCTION_SPECS['embed-query'],
+      config,
+    }).bindControlTable(controlTable, 'readAppendAudit');
+
+    const admin = new EmbedFunction(this, 'AdminFunction', { spec: FUNCTION_SPECS.admin, config })
+      .bindControlTable(controlTable, 'readWrite')
+      .bindRotationTrigger(signingSecrets, props.rotationFunction);
+
+    // Session opening returns the first query result, so embed-sessions reads data too: both
+    // viewer-path functions share the read-only tenant role; neither has a grant on the table.
+    this.tenantDataReader = new TenantDataRole(this, 'TenantDataReader', {
+      table: dataTable,
+      design: DATA_TABLE,
+      access: 'read',
+      trustedRoles: [embedQuery.executionRole, embedSessions.executionRole],
+      description: `Tenant-scoped reads of the data table (${config.stage}); assumed with session tag tenant=<id>`,
+    });
+    // Imports write rows: a separate role, so the viewer path can never hold write credentials.
+    this.tenantDataWriter = new TenantDataRole(this, 'TenantDataWriter', {
+      table: dataTable,
+      design: DATA_TABLE,
+      access: 'write',
+      trustedRoles: [admin.executionRole],
+      description: `Tenant-scoped reads and writes of the data table (${config.stage}); assumed by admin imports`,
+    });
+    embedQuery.bindTenantDataRole(this.tenantDataReader);
+    embedSessions.bindTenantDataRole(this.tenantDataReader);
+    admin.bindTenantDataRole(this.tenantDataWriter);
+
+    this.functions = {
+      'embed-tokens': embedTokens,
+      'embed-sessions': embedSessions,
+      'embed-query': embedQuery,
+      admin,
+    };
+    for (const fn of Object.values(this.functions)) fn.addEnvironment(ENV.allowedOrigins, allowedOrigins);
+
+    this.restApi = new EmbedRestApi(this, 'Api', {
+      config,
+      routes: ROUTES,
+      userPool: props.userPool,
+      functions: this.functions,
+    });
+    this.waf = new ApiWaf(this, 'Waf', { config, stage: this.restApi.api.deploymentStage });
+    this.alarms = new OperationalAlarms(this, 'Alarms', {
+      config,
+      stage: this.restApi.api.deploymentStage,
+      functions: { ...this.functions, 'rotate-signing-key': props.rotationFunction },
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.restApi.api.url, description: 'Base URL of the API stage' });
+    new CfnOutput(this, 'WebAclArn', { value: this.waf.webAcl.attrArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+  }
+}
