@@ -316,6 +316,15 @@ export class ImportInProgress extends Conflict {
   }
 }
 
+/** An import exceeds a hard limit (rows, distinct partition values); nothing was imported. */
+export class ImportTooLarge extends EmbedError {
+  readonly code = 'IMPORT_TOO_LARGE';
+  readonly status = 413;
+  constructor(reason: string, details?: Record<string, unknown>) {
+    super(`The import is too large: ${reason}; nothing was imported.`, details ? { details } : undefined);
+  }
+}
+
 /** Key rotation was requested too soon after the previous one (caches and live tokens need the overlap). */
 export class RotationTooSoon extends Conflict {
   override readonly code = 'ROTATION_TOO_SOON';
