@@ -20,7 +20,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, readRequestBody } from './http.ts';
 
 /** One invocation of the rotation function, shaped like the event Secrets Manager sends. */
 export interface RotationEvent {
@@ -144,7 +144,9 @@ class SecretStore {
   CreateSecret(input: Input): Output {
     const name = requiredString(input, 'Name');
     if (name.length > 512 || !/^[A-Za-z0-9/_+=.@-]+$/.test(name)) {
-      throw invalidParameter('Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
+      throw invalidParameter(
+        'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
+      );
     }
     const token = clientRequestToken(input);
     const value = secretValue(input, false);
@@ -317,7 +319,10 @@ class SecretStore {
     if (force && windowDays !== undefined) {
       throw invalidParameter(`You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.`);
     }
-    if (windowDays !== undefined && (!Number.isInteger(windowDays) || Number(windowDays) < 7 || Number(windowDays) > 30)) {
+    if (
+      windowDays !== undefined &&
+      (!Number.isInteger(windowDays) || Number(windowDays) < 7 || Number(windowDays) > 30)
+    ) {
       throw invalidParameter('RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
     }
     const now = this.now();
@@ -432,7 +437,8 @@ class SecretStore {
     if (target.stages.includes(stage)) return;
     const holder = secret.versions.find((v) => v.stages.includes(stage));
     if (holder) holder.stages = holder.stages.filter((s) => s !== stage);
-    if (target.stages.length >= 20) throw new SecretsManagerServiceError('LimitExceededException', 'A version can have at most 20 staging labels.');
+    if (target.stages.length >= 20)
+      throw new SecretsManagerServiceError('LimitExceededException', 'A version can have at most 20 staging labels.');
     target.stages.push(stage);
     if (stage === CURRENT && holder) {
       for (const v of secret.versions) v.stages = v.stages.filter((s) => s !== PREVIOUS);
@@ -538,7 +544,9 @@ function secretValue(input: Input, required: boolean): SecretValue | undefined {
   const secretString = optionalString(input, 'SecretString');
   const secretBinary = optionalString(input, 'SecretBinary');
   if (secretString !== undefined && secretBinary !== undefined) {
-    throw invalidParameter('You can’t specify both a binary secret value and a string secret value in the same secret.');
+    throw invalidParameter(
+      'You can’t specify both a binary secret value and a string secret value in the same secret.',
+    );
   }
   if (secretString === undefined && secretBinary === undefined) {
     if (required) throw invalidParameter('You must provide either SecretString or SecretBinary.');
@@ -555,7 +563,12 @@ function sameValue(version: SecretVersion, value: SecretValue): boolean {
 }
 
 function stageList(raw: unknown): string[] {
-  if (!Array.isArray(raw) || raw.length === 0 || raw.length > 20 || raw.some((s) => typeof s !== 'string' || s === '')) {
+  if (
+    !Array.isArray(raw) ||
+    raw.length === 0 ||
+    raw.length > 20 ||
+    raw.some((s) => typeof s !== 'string' || s === '')
+  ) {
     throw invalidParameter('VersionStages must be a list of 1 to 20 staging labels.');
   }
   return [...new Set(raw as string[])];
@@ -566,7 +579,12 @@ function parseTags(raw: unknown): Array<{ Key: string; Value: string }> {
   if (!Array.isArray(raw)) throw invalidParameter('Tags must be a list.');
   return raw.map((tag) => {
     const { Key, Value } = (tag ?? {}) as { Key?: unknown; Value?: unknown };
-    if (typeof Key !== 'string' || Key.length === 0 || Key.length > 128 || (Value !== undefined && typeof Value !== 'string')) {
+    if (
+      typeof Key !== 'string' ||
+      Key.length === 0 ||
+      Key.length > 128 ||
+      (Value !== undefined && typeof Value !== 'string')
+    ) {
       throw invalidParameter('Each tag needs a Key of 1 to 128 characters and a string Value.');
     }
     return { Key, Value: (Value as string | undefined) ?? '' };
@@ -578,7 +596,11 @@ function parseRotationRules(raw: unknown): RotationRules {
   const { AutomaticallyAfterDays, Duration, ScheduleExpression } = raw as Record<string, unknown>;
   const rules: RotationRules = {};
   if (AutomaticallyAfterDays !== undefined) {
-    if (!Number.isInteger(AutomaticallyAfterDays) || Number(AutomaticallyAfterDays) < 1 || Number(AutomaticallyAfterDays) > 1000) {
+    if (
+      !Number.isInteger(AutomaticallyAfterDays) ||
+      Number(AutomaticallyAfterDays) < 1 ||
+      Number(AutomaticallyAfterDays) > 1000
+    ) {
       throw invalidParameter('AutomaticallyAfterDays must be an integer between 1 and 1000.');
     }
     rules.AutomaticallyAfterDays = AutomaticallyAfterDays as number;
@@ -631,8 +653,7 @@ function matchesFilter(secret: SecretRecord, filter: Filter): boolean {
     'tag-key': secret.tags.map((t) => t.Key),
     'tag-value': secret.tags.map((t) => t.Value),
   };
-  const fields =
-    filter.key === 'all' ? Object.values(candidates).flat() : (candidates[filter.key] ?? []);
+  const fields = filter.key === 'all' ? Object.values(candidates).flat() : (candidates[filter.key] ?? []);
   return filter.values.some((value) => fields.some((field) => field.startsWith(value)));
 }
 
@@ -699,30 +720,23 @@ export async function startLocalSecretsManager(options: LocalSecretsManagerOptio
       sendError(response, new SecretsManagerServiceError('InternalServiceError', String(error), 500));
     });
   });
-  // Keep-alive sockets from SDK clients would otherwise hold `close()` open.
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server, options.port);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
     setRotationHandler(handler) {
       store.rotationHandler = handler;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 
 async function handleRequest(store: SecretStore, request: IncomingMessage, response: ServerResponse): Promise<void> {
   if (request.method !== 'POST' || (request.url ?? '/').split('?')[0] !== '/') {
-    return sendError(response, new SecretsManagerServiceError('UnknownOperationException', 'Only POST / is served.', 404));
+    return sendError(
+      response,
+      new SecretsManagerServiceError('UnknownOperationException', 'Only POST / is served.', 404),
+    );
   }
   const target = String(request.headers['x-amz-target'] ?? '');
   const [service, operation] = target.split('.');
@@ -734,9 +748,12 @@ async function handleRequest(store: SecretStore, request: IncomingMessage, respo
   }
   let raw: string;
   try {
-    raw = await readBody(request, MAX_BODY_BYTES);
+    raw = (await readRequestBody(request, MAX_BODY_BYTES)).toString('utf8');
   } catch {
-    return sendError(response, new SecretsManagerServiceError('SerializationException', 'The request body is too large.', 413));
+    return sendError(
+      response,
+      new SecretsManagerServiceError('SerializationException', 'The request body is too large.', 413),
+    );
   }
   let input: Input;
   try {
@@ -744,7 +761,10 @@ async function handleRequest(store: SecretStore, request: IncomingMessage, respo
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
     input = parsed as Input;
   } catch {
-    return sendError(response, new SecretsManagerServiceError('SerializationException', 'The request body is not a JSON object.'));
+    return sendError(
+      response,
+      new SecretsManagerServiceError('SerializationException', 'The request body is not a JSON object.'),
+    );
   }
   try {
     const output = await store[operation as Operation](input);
@@ -753,24 +773,6 @@ async function handleRequest(store: SecretStore, request: IncomingMessage, respo
     if (error instanceof SecretsManagerServiceError) return sendError(response, error);
     throw error;
   }
-}
-
-function readBody(request: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new Error('body too large'));
-        request.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

@@ -92,7 +92,13 @@ describe('local Secrets Manager: create, read, describe', () => {
   it('describes a secret with tags, rotation state and VersionIdsToStages', async () => {
     const name = secretName();
     await client.send(
-      new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_A, Description: 'd', Tags: [{ Key: 'tenant', Value: 'acme' }] }),
+      new CreateSecretCommand({
+        Name: name,
+        SecretString: 'v1',
+        ClientRequestToken: TOKEN_A,
+        Description: 'd',
+        Tags: [{ Key: 'tenant', Value: 'acme' }],
+      }),
     );
     const described = await client.send(new DescribeSecretCommand({ SecretId: name }));
     expect(described).toMatchObject({
@@ -117,10 +123,16 @@ describe('local Secrets Manager: create, read, describe', () => {
 
   it('treats a CreateSecret retry (same token and value) as success, anything else as ResourceExistsException', async () => {
     const name = secretName();
-    const first = await client.send(new CreateSecretCommand({ Name: name, SecretString: 'v', ClientRequestToken: TOKEN_A }));
-    const retry = await client.send(new CreateSecretCommand({ Name: name, SecretString: 'v', ClientRequestToken: TOKEN_A }));
+    const first = await client.send(
+      new CreateSecretCommand({ Name: name, SecretString: 'v', ClientRequestToken: TOKEN_A }),
+    );
+    const retry = await client.send(
+      new CreateSecretCommand({ Name: name, SecretString: 'v', ClientRequestToken: TOKEN_A }),
+    );
     expect(retry).toMatchObject({ ARN: first.ARN, VersionId: TOKEN_A });
-    const conflict = client.send(new CreateSecretCommand({ Name: name, SecretString: 'other', ClientRequestToken: TOKEN_B }));
+    const conflict = client.send(
+      new CreateSecretCommand({ Name: name, SecretString: 'other', ClientRequestToken: TOKEN_B }),
+    );
     await expect(conflict).rejects.toBeInstanceOf(ResourceExistsException);
     await expect(conflict).rejects.toMatchObject({
       name: 'ResourceExistsException',
@@ -145,7 +157,13 @@ describe('local Secrets Manager: create, read, describe', () => {
       InvalidParameterException,
     );
     await expect(
-      client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: LAMBDA_ARN, RotationRules: { AutomaticallyAfterDays: 0 } })),
+      client.send(
+        new RotateSecretCommand({
+          SecretId: name,
+          RotationLambdaARN: LAMBDA_ARN,
+          RotationRules: { AutomaticallyAfterDays: 0 },
+        }),
+      ),
     ).rejects.toBeInstanceOf(InvalidParameterException);
   });
 
@@ -183,7 +201,11 @@ describe('local Secrets Manager: create, read, describe', () => {
       new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [prefix] }], MaxResults: 2 }),
     );
     const second = await client.send(
-      new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [prefix] }], MaxResults: 2, NextToken: first.NextToken }),
+      new ListSecretsCommand({
+        Filters: [{ Key: 'name', Values: [prefix] }],
+        MaxResults: 2,
+        NextToken: first.NextToken,
+      }),
     );
     expect(first.SecretList?.map((s) => s.Name)).toEqual([`${prefix}a`, `${prefix}b`]);
     expect(second.SecretList?.map((s) => s.Name)).toEqual([`${prefix}c`]);
@@ -212,7 +234,9 @@ describe('local Secrets Manager: versions and staging labels', () => {
   it('PutSecretValue makes the new version AWSCURRENT and the old one AWSPREVIOUS', async () => {
     const name = secretName();
     await client.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_A }));
-    const put = await client.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2', ClientRequestToken: TOKEN_B }));
+    const put = await client.send(
+      new PutSecretValueCommand({ SecretId: name, SecretString: 'v2', ClientRequestToken: TOKEN_B }),
+    );
     await client.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v3', ClientRequestToken: TOKEN_C }));
     const described = await client.send(new DescribeSecretCommand({ SecretId: name }));
     const previous = await client.send(new GetSecretValueCommand({ SecretId: name, VersionStage: 'AWSPREVIOUS' }));
@@ -248,7 +272,12 @@ describe('local Secrets Manager: versions and staging labels', () => {
     const name = secretName();
     await client.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_A }));
     await client.send(
-      new PutSecretValueCommand({ SecretId: name, SecretString: 'v2', ClientRequestToken: TOKEN_B, VersionStages: ['AWSPENDING'] }),
+      new PutSecretValueCommand({
+        SecretId: name,
+        SecretString: 'v2',
+        ClientRequestToken: TOKEN_B,
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     await client.send(
       new UpdateSecretVersionStageCommand({
@@ -259,7 +288,10 @@ describe('local Secrets Manager: versions and staging labels', () => {
       }),
     );
     const described = await client.send(new DescribeSecretCommand({ SecretId: name }));
-    expect(described.VersionIdsToStages).toEqual({ [TOKEN_A]: ['AWSPREVIOUS'], [TOKEN_B]: ['AWSPENDING', 'AWSCURRENT'] });
+    expect(described.VersionIdsToStages).toEqual({
+      [TOKEN_A]: ['AWSPREVIOUS'],
+      [TOKEN_B]: ['AWSPENDING', 'AWSCURRENT'],
+    });
     // Removing AWSPENDING alone is allowed.
     await client.send(
       new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN_B }),
@@ -272,11 +304,18 @@ describe('local Secrets Manager: versions and staging labels', () => {
     const name = secretName();
     await client.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_A }));
     await client.send(
-      new PutSecretValueCommand({ SecretId: name, SecretString: 'v2', ClientRequestToken: TOKEN_B, VersionStages: ['AWSPENDING'] }),
+      new PutSecretValueCommand({
+        SecretId: name,
+        SecretString: 'v2',
+        ClientRequestToken: TOKEN_B,
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     // Moving a label that is attached elsewhere without naming its holder.
     await expect(
-      client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_B })),
+      client.send(
+        new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_B }),
+      ),
     ).rejects.toMatchObject({
       name: 'InvalidParameterException',
       message: expect.stringContaining(`currently attached to version ${TOKEN_A}`),
@@ -294,7 +333,13 @@ describe('local Secrets Manager: versions and staging labels', () => {
     ).rejects.toBeInstanceOf(InvalidParameterException);
     // Removing AWSCURRENT without a destination.
     await expect(
-      client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', RemoveFromVersionId: TOKEN_A })),
+      client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: name,
+          VersionStage: 'AWSCURRENT',
+          RemoveFromVersionId: TOKEN_A,
+        }),
+      ),
     ).rejects.toBeInstanceOf(InvalidParameterException);
     // An unknown destination version.
     await expect(
@@ -322,9 +367,13 @@ describe('local Secrets Manager: versions and staging labels', () => {
     try {
       await frozenClient.send(new CreateSecretCommand({ Name: 's', SecretString: 'v1', ClientRequestToken: TOKEN_A }));
       now += 1000;
-      await frozenClient.send(new PutSecretValueCommand({ SecretId: 's', SecretString: 'v2', ClientRequestToken: TOKEN_B }));
+      await frozenClient.send(
+        new PutSecretValueCommand({ SecretId: 's', SecretString: 'v2', ClientRequestToken: TOKEN_B }),
+      );
       now += 1000;
-      await frozenClient.send(new PutSecretValueCommand({ SecretId: 's', SecretString: 'v3', ClientRequestToken: TOKEN_C }));
+      await frozenClient.send(
+        new PutSecretValueCommand({ SecretId: 's', SecretString: 'v3', ClientRequestToken: TOKEN_C }),
+      );
       const labelled = await frozenClient.send(new ListSecretVersionIdsCommand({ SecretId: 's' }));
       const all = await frozenClient.send(new ListSecretVersionIdsCommand({ SecretId: 's', IncludeDeprecated: true }));
       expect(labelled.Versions?.map((v) => [v.VersionId, v.VersionStages])).toEqual([
@@ -373,7 +422,9 @@ describe('local Secrets Manager: RotateSecret', () => {
   it('runs createSecret, setSecret, testSecret, finishSecret in order with a fresh token, then clears AWSPENDING', async () => {
     // Prepare
     const name = secretName();
-    const created = await client.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_A }));
+    const created = await client.send(
+      new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_A }),
+    );
     const calls: RotationEvent[] = [];
     const contexts: string[] = [];
     const rotation = templateRotation(calls);
@@ -383,7 +434,11 @@ describe('local Secrets Manager: RotateSecret', () => {
     };
     // Act
     const rotated = await client.send(
-      new RotateSecretCommand({ SecretId: name, RotationLambdaARN: LAMBDA_ARN, RotationRules: { AutomaticallyAfterDays: 30 } }),
+      new RotateSecretCommand({
+        SecretId: name,
+        RotationLambdaARN: LAMBDA_ARN,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
     );
     // Assess
     expect(calls.map((c) => c.Step)).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
@@ -429,9 +484,12 @@ describe('local Secrets Manager: RotateSecret', () => {
     expect(calls.map((c) => c.Step)).toEqual(['createSecret', 'setSecret', 'testSecret']);
     expect(failures).toHaveLength(1);
     expect(failures[0]?.event.Step).toBe('testSecret');
-    expect((failures[0]?.error as Error).message).toBe('boom at testSecret');
+    expect(failures[0]?.error).toMatchObject({ message: 'boom at testSecret' });
     const described = await client.send(new DescribeSecretCommand({ SecretId: name }));
-    expect(described.VersionIdsToStages).toEqual({ [TOKEN_A]: ['AWSCURRENT'], [rotated.VersionId as string]: ['AWSPENDING'] });
+    expect(described.VersionIdsToStages).toEqual({
+      [TOKEN_A]: ['AWSCURRENT'],
+      [rotated.VersionId as string]: ['AWSPENDING'],
+    });
     await expect(client.send(new RotateSecretCommand({ SecretId: name }))).rejects.toMatchObject({
       name: 'InvalidRequestException',
       message: 'A previous rotation isn’t complete. That rotation will be reattempted.',
@@ -467,7 +525,9 @@ describe('local Secrets Manager: RotateSecret', () => {
   it('refuses a rotation without a Lambda ARN, and stores the configuration only when RotateImmediately is false', async () => {
     const name = secretName();
     await client.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_A }));
-    await expect(client.send(new RotateSecretCommand({ SecretId: name }))).rejects.toBeInstanceOf(InvalidRequestException);
+    await expect(client.send(new RotateSecretCommand({ SecretId: name }))).rejects.toBeInstanceOf(
+      InvalidRequestException,
+    );
     const calls: RotationEvent[] = [];
     handler = templateRotation(calls);
     await client.send(
@@ -498,7 +558,9 @@ describe('local Secrets Manager: server', () => {
         region: 'us-east-1',
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       });
-      const created = await c1.send(new CreateSecretCommand({ Name: 'kept', SecretString: 'v1', ClientRequestToken: TOKEN_A }));
+      const created = await c1.send(
+        new CreateSecretCommand({ Name: 'kept', SecretString: 'v1', ClientRequestToken: TOKEN_A }),
+      );
       c1.destroy();
       await first.close();
 
