@@ -150,7 +150,7 @@ export function validateValue(definition: ParameterDefinition, value: unknown): 
       }
       const from = validateDate(definition, value.from);
       const to = validateDate(definition, value.to);
-      if (dateStart(from) > dateStart(to)) throw new ParamInvalid(name, 'from is after to');
+      if (parseIsoDate(from)!.start > parseIsoDate(to)!.start) throw new ParamInvalid(name, 'from is after to');
       return Object.freeze<DateRange>({ from, to });
     }
     case 'stringList': {
@@ -181,42 +181,50 @@ function validateString(definition: ParameterDefinition, value: unknown): string
   return value;
 }
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-](\d{2}):(\d{2})))?$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?(Z|([+-])(\d{2}):(\d{2})))?$/;
+
+/** The instants an ISO date covers: a whole UTC day for `YYYY-MM-DD`, one instant for a date-time. */
+interface DateSpan {
+  readonly start: number;
+  readonly end: number;
+}
 
 /** `YYYY-MM-DD` or a full ISO date-time with offset; the date must exist on the calendar. */
 function validateDate(definition: ParameterDefinition, value: unknown): string {
   const name = definition.name;
-  if (typeof value !== 'string' || !isCalendarDate(value)) throw new ParamInvalid(name, 'expected an ISO date');
-  if (typeof definition.min === 'string' && isCalendarDate(definition.min)) {
-    if (dateStart(value) < dateStart(definition.min)) throw new ParamInvalid(name, 'before minimum');
-  }
-  if (typeof definition.max === 'string' && isCalendarDate(definition.max)) {
-    if (dateStart(value) > dateEnd(definition.max)) throw new ParamInvalid(name, 'after maximum');
-  }
-  return value;
+  const span = typeof value === 'string' ? parseIsoDate(value) : undefined;
+  if (!span) throw new ParamInvalid(name, 'expected an ISO date');
+  const min = typeof definition.min === 'string' ? parseIsoDate(definition.min) : undefined;
+  if (min && span.start < min.start) throw new ParamInvalid(name, 'before minimum');
+  const max = typeof definition.max === 'string' ? parseIsoDate(definition.max) : undefined;
+  if (max && span.start > max.end) throw new ParamInvalid(name, 'after maximum');
+  return value as string;
 }
 
-function isCalendarDate(value: string): boolean {
+/** Parses an ISO date strictly (real calendar dates and times only); `undefined` otherwise. */
+function parseIsoDate(value: string): DateSpan | undefined {
   const match = ISO_DATE.exec(value);
-  if (!match) return false;
-  const [, y, m, d, hh, mm, ss, , oh, om] = match;
+  if (!match) return undefined;
+  const [, y, mo, d, hh, mi, ss, fraction, , sign, oh, om] = match;
   const year = Number(y);
-  const month = Number(m);
+  const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1) return false;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day > daysInMonth) return false;
-  if (hh !== undefined && (Number(hh) > 23 || Number(mm) > 59 || (ss !== undefined && Number(ss) > 59))) return false;
-  if (oh !== undefined && (Number(oh) > 23 || Number(om) > 59)) return false;
-  return true;
-}
-
-/** Epoch ms of a date (midnight UTC for a date-only value). */
-function dateStart(value: string): number {
-  return value.length === 10 ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value);
-}
-
-/** Epoch ms of the last instant a bound covers: a date-only maximum includes its whole day. */
-function dateEnd(value: string): number {
-  return value.length === 10 ? Date.parse(`${value}T00:00:00Z`) + 86_400_000 - 1 : Date.parse(value);
+  if (month < 1 || month > 12 || day < 1) return undefined;
+  // setUTCFullYear, unlike Date.UTC, keeps years below 100 as they are; both roll over (Feb 30 →
+  // Mar 2), so a date that does not exist comes back as another day.
+  const midnight = new Date(0).setUTCFullYear(year, month - 1, day);
+  if (new Date(midnight).getUTCDate() !== day) return undefined;
+  if (hh === undefined) return { start: midnight, end: midnight + 86_400_000 - 1 };
+  const hours = Number(hh);
+  const minutes = Number(mi);
+  const seconds = ss === undefined ? 0 : Number(ss);
+  if (hours > 23 || minutes > 59 || seconds > 59) return undefined;
+  let offsetMinutes = 0;
+  if (sign !== undefined) {
+    if (Number(oh) > 23 || Number(om) > 59) return undefined;
+    offsetMinutes = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
+  }
+  const millis = fraction === undefined ? 0 : Math.round(Number(fraction) * 1000);
+  const instant = midnight + ((hours * 60 + minutes - offsetMinutes) * 60 + seconds) * 1000 + millis;
+  return { start: instant, end: instant };
 }

@@ -73,8 +73,8 @@ export interface VerifiedEmbedToken {
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
-/** An ES256 signature is 64 bytes: exactly 86 base64url characters. */
-const ES256_SIGNATURE = /^[A-Za-z0-9_-]{86}$/;
+/** An ES256 signature is 64 bytes: exactly 86 base64url characters, the last without spare bits. */
+const ES256_SIGNATURE = /^[A-Za-z0-9_-]{85}[AQgw]$/;
 
 /**
  * Verifies an embed token and binds it to the caller. Every failure is an `EmbedTokenInvalid`
@@ -135,6 +135,14 @@ interface ParsedCompactJws {
   readonly signature: Buffer;
 }
 
+/**
+ * Headers that passed the header policy, by their encoded form. Every token signed with one key
+ * carries the same header, so the common case skips decoding it; the map is bounded and cleared
+ * when full, so forged headers cannot grow it.
+ */
+const acceptedHeaders = new Map<string, ParsedCompactJws['header']>();
+const ACCEPTED_HEADERS_MAX = 1024;
+
 /** Structural checks and header policy, all before any key lookup or signature work. */
 function parseCompactJws(token: unknown): ParsedCompactJws {
   if (typeof token !== 'string') throw new EmbedTokenMalformed();
@@ -145,6 +153,26 @@ function parseCompactJws(token: unknown): ParsedCompactJws {
   const [encodedHeader, encodedPayload, encodedSignature] = segments as [string, string, string];
   if (!SEGMENT.test(encodedHeader) || !SEGMENT.test(encodedPayload)) throw new EmbedTokenMalformed();
 
+  let header = acceptedHeaders.get(encodedHeader);
+  if (!header) {
+    header = checkHeader(encodedHeader);
+    if (acceptedHeaders.size >= ACCEPTED_HEADERS_MAX) acceptedHeaders.clear();
+    acceptedHeaders.set(encodedHeader, header);
+  }
+
+  // Only the canonical encoding of exactly 64 bytes: 86 characters whose last one carries no
+  // spare bits (A, Q, g or w), so no two encodings of one signature exist.
+  if (!ES256_SIGNATURE.test(encodedSignature)) throw new EmbedTokenSignatureInvalid();
+  return {
+    signingInput: token.slice(0, encodedHeader.length + 1 + encodedPayload.length),
+    header,
+    encodedPayload,
+    signature: Buffer.from(encodedSignature, 'base64url'),
+  };
+}
+
+/** The header policy: exactly `alg` (allowlisted), `typ` (`embed+jwt`) and `kid`; nothing else. */
+function checkHeader(encodedHeader: string): ParsedCompactJws['header'] {
   const header = decodeJsonSegment(encodedHeader);
   if (!header) throw new EmbedTokenMalformed('The embed token header is not a JSON object.');
   for (const member of Object.keys(header)) {
@@ -153,19 +181,7 @@ function parseCompactJws(token: unknown): ParsedCompactJws {
   const { alg, typ, kid } = header;
   if (typeof alg !== 'string' || !EMBED_TOKEN_ALGORITHMS.includes(alg)) throw new EmbedTokenAlgorithmNotAllowed();
   if (typ !== EMBED_TOKEN_TYP) throw new EmbedTokenHeaderInvalid();
-
-  // Only the canonical encoding of exactly 64 bytes: no trailing bits an attacker could flip.
-  if (!ES256_SIGNATURE.test(encodedSignature)) throw new EmbedTokenSignatureInvalid();
-  const signature = Buffer.from(encodedSignature, 'base64url');
-  if (signature.length !== 64 || signature.toString('base64url') !== encodedSignature) {
-    throw new EmbedTokenSignatureInvalid();
-  }
-  return {
-    signingInput: token.slice(0, encodedHeader.length + 1 + encodedPayload.length),
-    header: { alg, typ, kid },
-    encodedPayload,
-    signature,
-  };
+  return Object.freeze({ alg, typ, kid });
 }
 
 function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
