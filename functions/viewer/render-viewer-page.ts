@@ -77,8 +77,9 @@ export function normalizeOrigin(candidate: unknown): string | undefined {
     return undefined;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  // Comparing against the serialised origin rejects every extra: path (even "/"), query, fragment, userinfo.
-  if (candidate.toLowerCase() !== url.origin.toLowerCase()) return undefined;
+  // Nothing may follow the authority: no path (not even "/"), query, fragment or userinfo.
+  const authority = candidate.slice(candidate.indexOf('//') + 2);
+  if (!candidate.includes('//') || /[/?#@\\]/.test(authority)) return undefined;
   return ORIGIN_PATTERN.test(url.origin) ? url.origin : undefined;
 }
 
