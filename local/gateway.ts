@@ -3,25 +3,27 @@
  * pools authorizer) serving the routes of `lib/routes.ts` with the real handler modules
  * (`functions/handlers/<function>.ts`, export `handler`) in-process. Not used in AWS.
  *
- * What it emulates, and why each piece matters for local/deployed parity:
+ * What it emulates, and why each piece matters for local/deployed parity (the deployed shape is
+ * `lib/constructs/embed-rest-api.ts`):
  * - Authentication like the Cognito authorizer: the raw token in `Authorization` (no `Bearer `
  *   prefix, as the REST authorizer expects), RS256 signature against the pool's JWKS, issuer,
  *   expiry, `token_use: "id"`. It also pins `aud` to the product's app client(s), which is
- *   stricter than API Gateway (that accepts any client of the pool). Any failure answers
- *   `401 { "message": "Unauthorized" }`. Groups are NOT checked here — API Gateway's Cognito
- *   authorizer does not check them either, so the handlers must.
+ *   stricter than API Gateway (that accepts any client of the pool). Groups are NOT checked
+ *   here — API Gateway's Cognito authorizer does not check them either, so the handlers must.
  * - The proxy event as API Gateway builds it, including `requestContext.authorizer.claims` with
  *   every value a string: numbers as decimal strings, booleans as "true"/"false", `exp`/`iat` as
  *   Java `Date#toString()` text ("Tue Apr 04 18:39:39 UTC 2023"), and list claims such as
  *   `cognito:groups` joined with commas ("embed-signers,tenant-admins"), which is what REST APIs
  *   put there (HTTP APIs' JWT authorizer would render "[a b]" instead).
- * - Gateway-level answers: unknown path 404 / known path with another method 405, both with
- *   API Gateway's body `{ "message": "Missing Authentication Token" }` (API Gateway itself says
- *   403 for both; distinct statuses are friendlier while developing), 413 above 10 MB, 502 for a
- *   handler that throws or returns a malformed result, 504 after the integration timeout.
- * - CORS: preflights (unauthenticated, as OPTIONS methods are in the stack) are answered for
- *   allowed origins only, and `Access-Control-Allow-Origin` is added to every response for an
- *   allowed origin (as the stack's gateway responses and handlers do), never for another.
+ * - Gateway-made answers with the stack's gateway-response bodies: 401 and the request-body
+ *   validator's 400 as `{ code, message }`, 5xx (502 handler failure, 504 integration timeout)
+ *   as `INTERNAL_ERROR`. Unknown path 404 / known path with another method 405 carry API
+ *   Gateway's default `{ "message": "Missing Authentication Token" }` (API Gateway says 403 for
+ *   both; distinct statuses are friendlier while developing); 413 above 10 MB.
+ * - CORS as the stack does it: preflights (unauthenticated mock methods) answer allowed origins
+ *   only, with the resource's methods; handler responses pass through untouched because the
+ *   handlers set their own CORS headers; gateway-made answers carry none (the stack's gateway
+ *   responses set none), unless `corsOnGatewayResponses` is on.
  *
  * Handlers run in this process and read `process.env` at cold start, so set the local
  * configuration (`localHandlerEnv` in `local/env.ts`) before the first request.
@@ -88,6 +90,8 @@ export interface LocalGatewayOptions {
   readonly integrationTimeoutMs?: number;
   /** Clock for token expiry and request times (tests). */
   readonly now?: () => Date;
+  /** Adds `Access-Control-Allow-Origin` for allowed origins to gateway-made answers (401, 404, 5xx…). */
+  readonly corsOnGatewayResponses?: boolean;
   /** Access log; by default only failed invocations are written to stderr. */
   readonly log?: (entry: GatewayLogEntry) => void;
 }
@@ -103,8 +107,23 @@ const API_ID = 'localapi01';
 const ACCOUNT_ID = '000000000000';
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const INTEGRATION_TIMEOUT_MS = 29_000;
-/** What CDK's `Cors.DEFAULT_HEADERS` allows; the web app sends only Content-Type and Authorization. */
-const CORS_ALLOW_HEADERS = 'Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token';
+/** The stack's preflight: `CORS_ALLOW_HEADERS` and `maxAge` of `lib/constructs/embed-rest-api.ts`. */
+export const CORS_PREFLIGHT = Object.freeze({ allowHeaders: ['Authorization', 'Content-Type'], maxAgeSeconds: 3600 });
+
+/**
+ * Bodies of the answers API Gateway itself makes, as the stack's gateway responses
+ * (`addErrorResponses` in `lib/constructs/embed-rest-api.ts`) define them.
+ */
+export const GATEWAY_RESPONSES = Object.freeze({
+  unauthorized: { code: 'UNAUTHENTICATED', message: 'Authentication is required.' },
+  badRequestBody: { code: 'VALIDATION_FAILED', message: 'Invalid request: the body must be a JSON object.' },
+  default5xx: { code: 'INTERNAL_ERROR', message: 'An internal error occurred.' },
+  missingAuthenticationToken: { message: 'Missing Authentication Token' },
+  requestTooLarge: { message: 'Request Too Long' },
+});
+
+/** Methods whose JSON body the stack validates against its JSON-object model. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const HANDLERS_DIR = new URL('../functions/handlers/', import.meta.url);
 
 /** Thrown for every authentication failure; the caller only ever sees "Unauthorized". */
@@ -150,8 +169,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     const method = (request.method ?? 'GET').toUpperCase();
     const origin = headerValue(request, 'origin');
     const corsOrigin = origin !== undefined && allowedOrigins.has(origin) ? origin : undefined;
+    const gatewayCors = options.corsOnGatewayResponses ? corsHeaders(corsOrigin) : {};
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      sendJson(response, status, body, { 'x-amzn-requestid': requestId, ...corsHeaders(corsOrigin), ...headers });
+      sendJson(response, status, body, { 'x-amzn-requestid': requestId, ...gatewayCors, ...headers });
       return { status };
     };
 
@@ -169,28 +189,27 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     if (matches.length === 0) {
       if (options.staticHandler && (await options.staticHandler(request, response)))
         return { status: response.statusCode };
-      return reply(
-        404,
-        { message: 'Missing Authentication Token' },
-        { 'x-amzn-errortype': 'MissingAuthenticationTokenException' },
-      );
+      return reply(404, GATEWAY_RESPONSES.missingAuthenticationToken, {
+        'x-amzn-errortype': 'MissingAuthenticationTokenException',
+      });
     }
     const methods = [...new Set(matches.map((m) => m.route.method))];
     if (method === 'OPTIONS') {
       if (!corsOrigin) return reply(204, undefined, { vary: 'Origin' });
       return reply(204, undefined, {
+        'access-control-allow-origin': corsOrigin,
         'access-control-allow-methods': [...methods, 'OPTIONS'].join(','),
-        'access-control-allow-headers': CORS_ALLOW_HEADERS,
-        'access-control-max-age': '600',
+        'access-control-allow-headers': CORS_PREFLIGHT.allowHeaders.join(','),
+        'access-control-max-age': String(CORS_PREFLIGHT.maxAgeSeconds),
+        vary: 'Origin',
       });
     }
     const match = matches.find((m) => m.route.method === method);
     if (!match) {
-      return reply(
-        405,
-        { message: 'Missing Authentication Token' },
-        { allow: methods.join(', '), 'x-amzn-errortype': 'MissingAuthenticationTokenException' },
-      );
+      return reply(405, GATEWAY_RESPONSES.missingAuthenticationToken, {
+        allow: methods.join(', '),
+        'x-amzn-errortype': 'MissingAuthenticationTokenException',
+      });
     }
 
     let body: Buffer;
@@ -199,7 +218,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     } catch (error) {
       if (error instanceof RequestBodyTooLarge) {
         response.setHeader('connection', 'close');
-        return { ...reply(413, { message: 'Request Too Long' }), resource: match.route.path };
+        return { ...reply(413, GATEWAY_RESPONSES.requestTooLarge), resource: match.route.path };
       }
       throw error;
     }
@@ -210,10 +229,18 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     } catch (error) {
       if (!(error instanceof Unauthorized)) {
         // The JWKS could not be fetched: our failure, not the caller's.
-        return { ...reply(500, { message: 'Internal server error' }), resource: match.route.path, error };
+        return { ...reply(500, GATEWAY_RESPONSES.default5xx), resource: match.route.path, error };
       }
       return {
-        ...reply(401, { message: 'Unauthorized' }, { 'x-amzn-errortype': 'UnauthorizedException' }),
+        ...reply(401, GATEWAY_RESPONSES.unauthorized, { 'x-amzn-errortype': 'UnauthorizedException' }),
+        resource: match.route.path,
+      };
+    }
+
+    // The stack validates request bodies after the authorizer: a JSON object, except for imports.
+    if (BODY_METHODS.has(method) && !match.route.path.endsWith('/imports') && !isJsonObjectBody(request, body)) {
+      return {
+        ...reply(400, GATEWAY_RESPONSES.badRequestBody, { 'x-amzn-errortype': 'BadRequestException' }),
         resource: match.route.path,
       };
     }
@@ -239,14 +266,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       result = await withTimeout(handler(event, context), timeoutMs);
     } catch (error) {
       if (error instanceof IntegrationTimeout) {
-        return { ...reply(504, { message: 'Endpoint request timed out' }), resource: match.route.path, error };
+        return { ...reply(504, GATEWAY_RESPONSES.default5xx), resource: match.route.path, error };
       }
-      return { ...reply(502, { message: 'Internal server error' }), resource: match.route.path, error };
+      return { ...reply(502, GATEWAY_RESPONSES.default5xx), resource: match.route.path, error };
     }
     const mapped = mapResult(result);
     if (!mapped) {
       return {
-        ...reply(502, { message: 'Internal server error' }),
+        ...reply(502, GATEWAY_RESPONSES.default5xx),
         resource: match.route.path,
         error: new Error(`Malformed Lambda proxy response from ${fn}: ${safeJson(result)}`),
       };
@@ -254,13 +281,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     response.statusCode = mapped.statusCode;
     response.setHeader('x-amzn-requestid', requestId);
     for (const [name, values] of Object.entries(mapped.headers)) response.setHeader(name, values);
-    if (corsOrigin && !response.hasHeader('access-control-allow-origin')) {
-      for (const [name, value] of Object.entries(corsHeaders(corsOrigin))) response.setHeader(name, value);
-    } else if (!corsOrigin && origin !== undefined) {
-      // Never let a handler's CORS header reach an origin that the API does not allow.
-      response.removeHeader('access-control-allow-origin');
-      response.removeHeader('access-control-allow-credentials');
-    }
     if (!response.hasHeader('content-type')) response.setHeader('content-type', 'application/json');
     response.setHeader('content-length', mapped.body.length);
     response.end(mapped.body);
@@ -282,7 +302,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       });
     serve(request, response, requestId).then(finish, (error: unknown) => {
       if (!response.headersSent)
-        sendJson(response, 500, { message: 'Internal server error' }, { 'x-amzn-requestid': requestId });
+        sendJson(response, 500, GATEWAY_RESPONSES.default5xx, { 'x-amzn-requestid': requestId });
       else response.destroy();
       finish({ status: 500, error });
     });
@@ -558,6 +578,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 function headerValue(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value.at(-1) : value;
+}
+
+/**
+ * What the stack's JSON-object model accepts. API Gateway picks the model by Content-Type and
+ * treats a missing one as JSON; other content types have no model and pass unvalidated.
+ */
+function isJsonObjectBody(request: IncomingMessage, body: Buffer): boolean {
+  const contentType = (headerValue(request, 'content-type') ?? 'application/json').split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json') return true;
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
 }
 
 function corsHeaders(origin: string | undefined): Record<string, string> {

@@ -13,6 +13,7 @@ import {
   startCognitoLocal,
 } from '../../local/cognito.ts';
 import {
+  CORS_PREFLIGHT,
   claimsAsApiGatewayRendersThem,
   type GatewayLogEntry,
   type LocalGateway,
@@ -196,11 +197,11 @@ describe('local gateway: authenticated requests reach the handler', () => {
   });
 });
 
-describe('local gateway: authentication failures answer 401 like the Cognito authorizer', () => {
+describe('local gateway: authentication failures answer 401 like the Cognito authorizer (with the stack body)', () => {
   async function expectUnauthorized(headers: Record<string, string>, target: LocalGateway = gateway) {
     const response = await fetch(`${target.url}/v1/embed-tokens`, { method: 'POST', headers, body: '{}' });
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ message: 'Unauthorized' });
+    expect(await response.json()).toEqual({ code: 'UNAUTHENTICATED', message: 'Authentication is required.' });
     expect(response.headers.get('x-amzn-errortype')).toBe('UnauthorizedException');
     expect(calls).toEqual([]);
   }
@@ -280,6 +281,23 @@ describe('local gateway: routing and limits', () => {
     expect(calls).toEqual([]);
   });
 
+  it('validates POST bodies as JSON objects after authentication, like the stack request validator', async () => {
+    const headers = { Authorization: aliceTokens.idToken, 'Content-Type': 'application/json' };
+    const empty = await fetch(`${gateway.url}/v1/embed-tokens`, { method: 'POST', headers });
+    const array = await fetch(`${gateway.url}/v1/embed-tokens`, { method: 'POST', headers, body: '[1]' });
+    const broken = await fetch(`${gateway.url}/v1/embed-tokens`, { method: 'POST', headers, body: '{"a":' });
+    const unauthenticated = await fetch(`${gateway.url}/v1/embed-tokens`, { method: 'POST', body: '[1]' });
+    for (const response of [empty, array, broken]) {
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        code: 'VALIDATION_FAILED',
+        message: 'Invalid request: the body must be a JSON object.',
+      });
+    }
+    expect(unauthenticated.status).toBe(401);
+    expect(calls).toEqual([]);
+  });
+
   it('answers 502 for a handler that throws or returns a malformed result, and logs why', async () => {
     respond = async () => {
       throw new Error('handler bug');
@@ -287,14 +305,16 @@ describe('local gateway: routing and limits', () => {
     const thrown = await fetch(`${gateway.url}/v1/embed-tokens`, {
       method: 'POST',
       headers: { Authorization: aliceTokens.idToken },
+      body: '{}',
     });
     respond = async () => ({ body: 'no status' }) as unknown as APIGatewayProxyResult;
     const malformed = await fetch(`${gateway.url}/v1/embed-tokens`, {
       method: 'POST',
       headers: { Authorization: aliceTokens.idToken },
+      body: '{}',
     });
     expect([thrown.status, malformed.status]).toEqual([502, 502]);
-    expect(await thrown.json()).toEqual({ message: 'Internal server error' });
+    expect(await thrown.json()).toEqual({ code: 'INTERNAL_ERROR', message: 'An internal error occurred.' });
     expect(logs.map((l) => [l.status, (l.error as Error).message])).toEqual([
       [502, 'handler bug'],
       [502, expect.stringContaining('Malformed Lambda proxy response')],
@@ -308,9 +328,10 @@ describe('local gateway: routing and limits', () => {
       const response = await fetch(`${slow.url}/v1/embed-tokens`, {
         method: 'POST',
         headers: { Authorization: aliceTokens.idToken },
+        body: '{}',
       });
       expect(response.status).toBe(504);
-      expect(await response.json()).toEqual({ message: 'Endpoint request timed out' });
+      expect(await response.json()).toEqual({ code: 'INTERNAL_ERROR', message: 'An internal error occurred.' });
     } finally {
       await slow.close();
     }
@@ -369,7 +390,8 @@ describe('local gateway: CORS for allowed origins only', () => {
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
     expect(response.headers.get('access-control-allow-methods')).toBe('GET,PATCH,OPTIONS');
-    expect(response.headers.get('access-control-allow-headers')).toContain('Authorization');
+    expect(response.headers.get('access-control-allow-headers')).toBe('Authorization,Content-Type');
+    expect(response.headers.get('access-control-max-age')).toBe('3600');
     expect(calls).toEqual([]);
   });
 
@@ -382,27 +404,51 @@ describe('local gateway: CORS for allowed origins only', () => {
     expect(response.headers.get('access-control-allow-methods')).toBeNull();
   });
 
-  it('adds Access-Control-Allow-Origin to handler and 401 responses for an allowed origin only', async () => {
-    respond = async () => ({ statusCode: 200, headers: { 'Access-Control-Allow-Origin': '*' }, body: '{}' });
+  it('passes handler responses through untouched and gives gateway-made answers no CORS headers, like the stack', async () => {
+    respond = async (event): Promise<APIGatewayProxyResult> => ({
+      statusCode: 200,
+      // Header names keep the client's casing, as in API Gateway.
+      headers:
+        (event.headers.Origin ?? event.headers.origin) === APP_ORIGIN
+          ? { 'Access-Control-Allow-Origin': APP_ORIGIN }
+          : {},
+      body: '{}',
+    });
     const allowed = await fetch(`${gateway.url}/v1/embed-tokens`, {
       method: 'POST',
       headers: { Authorization: aliceTokens.idToken, Origin: APP_ORIGIN },
-    });
-    const other = await fetch(`${gateway.url}/v1/embed-tokens`, {
-      method: 'POST',
-      headers: { Authorization: aliceTokens.idToken, Origin: OTHER_ORIGIN },
+      body: '{}',
     });
     const unauthorized = await fetch(`${gateway.url}/v1/embed-tokens`, {
       method: 'POST',
       headers: { Origin: APP_ORIGIN },
     });
-    // The handler's own header wins for an allowed origin…
-    expect(allowed.headers.get('access-control-allow-origin')).toBe('*');
-    // …and never reaches an origin the API does not allow.
-    expect(other.status).toBe(200);
-    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
     expect(unauthorized.status).toBe(401);
-    expect(unauthorized.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(unauthorized.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('adds CORS to gateway-made answers for allowed origins only when corsOnGatewayResponses is on', async () => {
+    const withCors = await startGateway({ corsOnGatewayResponses: true });
+    try {
+      const allowed = await fetch(`${withCors.url}/v1/embed-tokens`, {
+        method: 'POST',
+        headers: { Origin: APP_ORIGIN },
+      });
+      const other = await fetch(`${withCors.url}/v1/embed-tokens`, {
+        method: 'POST',
+        headers: { Origin: OTHER_ORIGIN },
+      });
+      expect(allowed.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await withCors.close();
+    }
+  });
+
+  it('uses the preflight headers and max age of the CDK stack', async () => {
+    const { CORS_ALLOW_HEADERS } = await import('../../lib/constructs/embed-rest-api.ts');
+    expect(CORS_PREFLIGHT.allowHeaders).toEqual(CORS_ALLOW_HEADERS);
   });
 });
 
