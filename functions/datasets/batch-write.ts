@@ -1,0 +1,102 @@
+import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DependencyUnavailable } from '#errors';
+
+/**
+ * BatchWriteItem in chunks of 25 with bounded parallelism. `UnprocessedItems` (throttling,
+ * partition limits) are retried with exponential backoff and full jitter, a bounded number of
+ * times, then the write fails with a clear error rather than silently dropping rows.
+ */
+
+export interface DataTableRef {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+export type WriteRequest =
+  | { readonly PutRequest: { readonly Item: Record<string, unknown> } }
+  | { readonly DeleteRequest: { readonly Key: Record<string, unknown> } };
+
+export interface BatchWriteOptions {
+  /** Parallel BatchWriteItem calls (default 4). */
+  readonly concurrency?: number;
+  /** Attempts per chunk before giving up (default 10). */
+  readonly maxAttempts?: number;
+  readonly baseDelayMs?: number;
+  /** Called after every chunk (e.g. to renew an import lock). */
+  readonly onChunk?: () => Promise<void>;
+}
+
+/** Writes every request; returns how many retries `UnprocessedItems` needed. */
+export async function batchWriteAll(
+  table: DataTableRef,
+  requests: readonly WriteRequest[],
+  options: BatchWriteOptions = {},
+): Promise<{ retries: number }> {
+  const chunks: WriteRequest[][] = [];
+  for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
+  let retries = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      retries += await writeChunk(table, chunk, options);
+      await options.onChunk?.();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, chunks.length) }, worker));
+  return { retries };
+}
+
+async function writeChunk(table: DataTableRef, chunk: WriteRequest[], options: BatchWriteOptions): Promise<number> {
+  const maxAttempts = options.maxAttempts ?? 10;
+  const baseDelayMs = options.baseDelayMs ?? 50;
+  let pending: WriteRequest[] = chunk;
+  for (let attempt = 0; ; attempt++) {
+    const result = await table.client.send(
+      new BatchWriteCommand({ RequestItems: { [table.tableName]: pending as WriteRequest[] as never } }),
+    );
+    const unprocessed = (result.UnprocessedItems?.[table.tableName] ?? []) as WriteRequest[];
+    if (unprocessed.length === 0) return attempt;
+    if (attempt + 1 >= maxAttempts) {
+      throw new DependencyUnavailable({
+        cause: new Error(
+          `${unprocessed.length} item(s) still unprocessed after ${maxAttempts} BatchWriteItem attempts`,
+        ),
+      });
+    }
+    pending = unprocessed;
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(5000, baseDelayMs * 2 ** attempt)));
+  }
+}
+
+/**
+ * Deletes every item of the given partition keys (all rows of a dataset version): Query each
+ * partition for its keys only, then BatchWrite deletes. Returns the number of items deleted.
+ */
+export async function deletePartitions(
+  table: DataTableRef,
+  partitionKeys: readonly string[],
+  options: BatchWriteOptions = {},
+): Promise<number> {
+  let deleted = 0;
+  for (const partitionKey of partitionKeys) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await table.client.send(
+        new QueryCommand({
+          TableName: table.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ProjectionExpression: '#pk, #sk',
+          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+          ExpressionAttributeValues: { ':pk': partitionKey },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      const keys = (page.Items ?? []).map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } }));
+      await batchWriteAll(table, keys, options);
+      deleted += keys.length;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+  return deleted;
+}

@@ -1,0 +1,523 @@
+import { createHash } from 'node:crypto';
+import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { QueryInvalid } from '#errors';
+import type { DateRange, EffectiveParameters, ParamValue } from '#token/param-types';
+import {
+  type Predicate,
+  type ValueRange,
+  intersectRanges,
+  isPoint,
+  matchesPredicate,
+  pointsOf,
+  uniqueValues,
+} from './predicates.ts';
+import type { EffectiveRlsContext } from './rls.ts';
+import { dataPartitionKey, indexPartitionKey, SORT_KEY_UPPER_SENTINEL, versionKeyPrefix } from './row-keys.ts';
+import { type ColumnType, type DatasetSchema, findColumn } from './schema.ts';
+import { type CellValue, coerceQueryValue, encodeKeyValue, isDateOnly, utcDayBounds } from './values.ts';
+import {
+  type FilterLiteral,
+  type GroupBy,
+  isParamRef,
+  MAX_IN_VALUES,
+  type Metric,
+  type OrderBy,
+  type WidgetFilter,
+  type WidgetQuery,
+  validateWidgetQuery,
+} from './widget.ts';
+
+/**
+ * The one query compiler. Every read of dataset rows (widget data, totals, export, drill) goes
+ * through `compileDatasetQuery`, which ANDs the viewer's RLS context with the locked and
+ * editable parameters and the widget's filters, then turns the result into DynamoDB `Query`
+ * requests:
+ * - predicates on the partition column select which partitions are queried (one `Query` per
+ *   allowed partition value; never a Scan), so a viewer's cost follows what it may see;
+ * - predicates on the sort column become the `KeyConditionExpression`;
+ * - everything else becomes a `FilterExpression`.
+ * Names come only from the schema and always travel as `ExpressionAttributeNames`; values
+ * always travel as `ExpressionAttributeValues`.
+ */
+
+/** What the compiler needs to know about the dataset's stored data: its active version. */
+export interface DatasetSnapshot {
+  readonly tenantId: string;
+  readonly datasetId: string;
+  /** Null when nothing was imported yet. */
+  readonly version: string | null;
+  /** Every partition-column value present in that version. */
+  readonly partitionValues: readonly CellValue[];
+}
+
+/** One DynamoDB `Query` request, without the table name (the executor adds it). */
+export interface PlannedQuery {
+  readonly IndexName?: string;
+  readonly KeyConditionExpression: string;
+  readonly FilterExpression?: string;
+  readonly ProjectionExpression: string;
+  readonly ExpressionAttributeNames: Record<string, string>;
+  readonly ExpressionAttributeValues: Record<string, NativeAttributeValue>;
+}
+
+export type OutputSpec =
+  | {
+      readonly kind: 'rows';
+      readonly columns: readonly string[];
+      readonly orderBy: readonly OrderBy[];
+      /** The widget's own limit, if any (an explicit limit never sets the truncation flag). */
+      readonly limit?: number;
+    }
+  | {
+      readonly kind: 'aggregate';
+      readonly groupBy: readonly GroupBy[];
+      readonly metrics: readonly Metric[];
+      readonly orderBy: readonly OrderBy[];
+      readonly limit?: number;
+    };
+
+export interface QueryPlan {
+  readonly schema: DatasetSchema;
+  /** True when the result is known to be empty without reading anything (RLS denies, contradiction, no data). */
+  readonly empty: boolean;
+  readonly queries: readonly PlannedQuery[];
+  /** Checked in memory on every item read: the RLS predicates (defence in depth) and predicates too large to push down. */
+  readonly residual: readonly Predicate[];
+  readonly output: OutputSpec;
+  /** Hash of tenant, dataset version, effective RLS context, parameters and query: the only key a cache may use. */
+  readonly cacheKey: string;
+  /** How the plan reads the data, for stats and tests: `table`, `gsi1`, `gsi2` or `none`. */
+  readonly access: 'table' | 'gsi1' | 'gsi2' | 'none';
+}
+
+/**
+ * Compiles a widget query for one viewer. Throws `QueryInvalid` when the query does not fit the
+ * schema or a parameter value does not fit the column it filters.
+ */
+export function compileDatasetQuery(input: {
+  readonly schema: DatasetSchema;
+  readonly dataset: DatasetSnapshot;
+  readonly widgetQuery: WidgetQuery;
+  readonly rls: EffectiveRlsContext;
+  readonly parameters: EffectiveParameters;
+}): QueryPlan {
+  const { schema, dataset, rls, parameters } = input;
+  const query = validateWidgetQuery(input.widgetQuery, schema);
+  const output = outputSpec(schema, query);
+  const cacheKey = queryCacheKey({
+    tenantId: dataset.tenantId,
+    datasetId: dataset.datasetId,
+    version: dataset.version,
+    rls,
+    parameters,
+    widgetQuery: query,
+  });
+  const emptyPlan = (): QueryPlan => ({
+    schema,
+    empty: true,
+    queries: [],
+    residual: [],
+    output,
+    cacheKey,
+    access: 'none',
+  });
+
+  // Deny by default: nothing is read for a viewer no rule grants.
+  if (rls.denyAll || dataset.version === null) return emptyPlan();
+
+  const predicates: Predicate[] = [];
+  for (const [column, allowed] of Object.entries(rls.columns)) {
+    if (allowed === '*') continue;
+    const definition = findColumn(schema, column);
+    // A rule on a column the schema no longer has cannot be satisfied: fail closed.
+    if (!definition) return emptyPlan();
+    const ranges = allowed.flatMap((raw) => {
+      const value = coerceQueryValue(definition.type, raw);
+      return value === undefined ? [] : [equalityRange(definition.type, raw, value)];
+    });
+    predicates.push({ column, kind: 'ranges', ranges, rls: true });
+  }
+  for (const filter of query.filters ?? []) {
+    const predicate = filterPredicate(schema, filter, parameters);
+    if (predicate) predicates.push(predicate);
+  }
+  if (predicates.some((p) => p.kind === 'ranges' && p.ranges.length === 0)) return emptyPlan();
+
+  const access = chooseAccess(schema, dataset, predicates);
+  if (access.partitions.length === 0) return emptyPlan();
+
+  const names = new NameRegistry();
+  const values = new ValueRegistry();
+  const keyPredicates = new Set<Predicate>(access.consumed);
+  const sortColumn = access.index === undefined ? schema.sortColumn : schema.indexes![access.index - 1]!.sortColumn;
+  const sortCondition = sortColumn
+    ? sortKeyCondition(schema, sortColumn, predicates, keyPredicates)
+    : { condition: undefined };
+  if (sortCondition.contradiction) return emptyPlan();
+
+  const residual = predicates.filter((p) => p.rls === true);
+  const filterParts: string[] = [];
+  for (const predicate of predicates) {
+    if (keyPredicates.has(predicate)) continue;
+    const expression = filterExpression(predicate, names, values);
+    if (expression) filterParts.push(expression);
+    else if (!predicate.rls) residual.push(predicate);
+  }
+
+  const projected = new Set<string>(neededColumns(schema, output, residual));
+  const projection = ['#pk', '#sk', ...[...projected].map((column) => names.name(column))].join(', ');
+  const keyName = access.index === undefined ? 'pk' : `gsi${access.index}pk`;
+  const sortKeyName = access.index === undefined ? 'sk' : `gsi${access.index}sk`;
+  const baseNames = {
+    '#pk': 'pk',
+    '#sk': 'sk',
+    '#kp': keyName,
+    ...(sortCondition.condition ? { '#ks': sortKeyName } : {}),
+  };
+  const prefix = versionKeyPrefix(dataset.tenantId, dataset.datasetId, dataset.version);
+  const filterExpressionText = filterParts.length > 0 ? filterParts.join(' AND ') : undefined;
+  const queries = access.partitions.map((partition): PlannedQuery => {
+    const partitionKey =
+      access.index === undefined
+        ? dataPartitionKey(schema, prefix, partition)
+        : indexPartitionKey(schema, prefix, access.index, partition);
+    return {
+      ...(access.index !== undefined ? { IndexName: `gsi${access.index}` } : {}),
+      KeyConditionExpression: `#kp = :kp${sortCondition.condition ? ` AND ${sortCondition.condition.expression}` : ''}`,
+      ...(filterExpressionText ? { FilterExpression: filterExpressionText } : {}),
+      ProjectionExpression: projection,
+      ExpressionAttributeNames: { ...baseNames, ...names.all() },
+      ExpressionAttributeValues: { ':kp': partitionKey, ...(sortCondition.condition?.values ?? {}), ...values.all() },
+    };
+  });
+  return {
+    schema,
+    empty: false,
+    queries,
+    residual,
+    output,
+    cacheKey,
+    access: access.index === undefined ? 'table' : access.index === 1 ? 'gsi1' : 'gsi2',
+  };
+}
+
+/**
+ * The cache key of a compiled query: a SHA-256 over tenant, dataset version, the effective RLS
+ * context, the effective parameters and the normalised widget query. Two viewers share an entry
+ * only when all of these are equal, so a result can never cross RLS contexts.
+ */
+export function queryCacheKey(input: {
+  readonly tenantId: string;
+  readonly datasetId: string;
+  readonly version: string | null;
+  readonly rls: EffectiveRlsContext;
+  readonly parameters: EffectiveParameters;
+  readonly widgetQuery: WidgetQuery;
+}): string {
+  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function outputSpec(schema: DatasetSchema, query: WidgetQuery): OutputSpec {
+  const orderBy = query.orderBy ?? [];
+  if ((query.groupBy?.length ?? 0) > 0 || (query.metrics?.length ?? 0) > 0) {
+    return {
+      kind: 'aggregate',
+      groupBy: query.groupBy ?? [],
+      metrics: query.metrics ?? [],
+      orderBy,
+      ...(query.limit !== undefined ? { limit: query.limit } : {}),
+    };
+  }
+  return {
+    kind: 'rows',
+    columns: query.columns ?? schema.columns.map((column) => column.name),
+    orderBy,
+    ...(query.limit !== undefined ? { limit: query.limit } : {}),
+  };
+}
+
+function neededColumns(schema: DatasetSchema, output: OutputSpec, residual: readonly Predicate[]): string[] {
+  const columns = new Set<string>(residual.map((p) => p.column));
+  if (output.kind === 'rows') {
+    for (const column of output.columns) columns.add(column);
+    for (const order of output.orderBy) columns.add(order.key);
+  } else {
+    for (const group of output.groupBy) columns.add(group.column);
+    for (const metric of output.metrics) if (metric.column) columns.add(metric.column);
+  }
+  return [...columns].filter((column) => findColumn(schema, column));
+}
+
+/** Equality on a value; a date-only literal on a date column means the whole UTC day. */
+function equalityRange(type: ColumnType, raw: unknown, value: CellValue): ValueRange {
+  if (type === 'date' && isDateOnly(raw)) {
+    const day = utcDayBounds(value as string);
+    return { lower: day.start, upper: day.end };
+  }
+  return { lower: value, upper: value };
+}
+
+function filterPredicate(
+  schema: DatasetSchema,
+  filter: WidgetFilter,
+  parameters: EffectiveParameters,
+): Predicate | undefined {
+  const column = findColumn(schema, filter.column)!;
+  let literal: FilterLiteral | undefined;
+  let list: readonly FilterLiteral[] | undefined;
+  let range: DateRange | undefined;
+  if (isParamRef(filter.value)) {
+    const name = filter.value.param;
+    const value: ParamValue | undefined = parameters[name];
+    // An optional parameter without a value drops its filter.
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) return undefined;
+    if (isDateRange(value)) {
+      if (filter.op !== 'between') throw paramMismatch(name, filter);
+      range = value;
+    } else if (Array.isArray(value)) {
+      if (filter.op !== 'in' || value.length > MAX_IN_VALUES) throw paramMismatch(name, filter);
+      list = value;
+    } else if (filter.op === 'between') {
+      throw paramMismatch(name, filter);
+    } else if (filter.op === 'in') {
+      list = [value as FilterLiteral];
+    } else {
+      literal = value as FilterLiteral;
+    }
+    return buildPredicate(column.name, column.type, filter.op, literal, list, range, name);
+  }
+  return buildPredicate(
+    column.name,
+    column.type,
+    filter.op,
+    filter.value as FilterLiteral | undefined,
+    filter.op === 'between' ? undefined : filter.values,
+    filter.op === 'between' ? { from: filter.values![0] as string, to: filter.values![1] as string } : undefined,
+  );
+}
+
+function buildPredicate(
+  column: string,
+  type: ColumnType,
+  op: WidgetFilter['op'],
+  literal: FilterLiteral | undefined,
+  list: readonly FilterLiteral[] | undefined,
+  range: { from: unknown; to: unknown } | undefined,
+  param?: string,
+): Predicate {
+  const coerce = (raw: unknown): CellValue => {
+    const value = coerceQueryValue(type, raw);
+    if (value === undefined) {
+      throw new QueryInvalid(`the value is not a valid ${type}`, { column, op, ...(param ? { param } : {}) });
+    }
+    return value;
+  };
+  switch (op) {
+    case 'eq':
+      return { column, kind: 'ranges', ranges: [equalityRange(type, literal, coerce(literal))] };
+    case 'in':
+      return { column, kind: 'ranges', ranges: (list ?? []).map((raw) => equalityRange(type, raw, coerce(raw))) };
+    case 'gte': {
+      const value = coerce(literal);
+      return {
+        column,
+        kind: 'ranges',
+        ranges: [{ lower: type === 'date' && isDateOnly(literal) ? utcDayBounds(value as string).start : value }],
+      };
+    }
+    case 'lte': {
+      const value = coerce(literal);
+      return {
+        column,
+        kind: 'ranges',
+        ranges: [{ upper: type === 'date' && isDateOnly(literal) ? utcDayBounds(value as string).end : value }],
+      };
+    }
+    case 'between': {
+      const from = coerce(range!.from);
+      const to = coerce(range!.to);
+      const lower = type === 'date' && isDateOnly(range!.from) ? utcDayBounds(from as string).start : from;
+      const upper = type === 'date' && isDateOnly(range!.to) ? utcDayBounds(to as string).end : to;
+      const bounded = intersectRanges({ lower }, { upper });
+      return { column, kind: 'ranges', ranges: bounded ? [bounded] : [] };
+    }
+    case 'begins_with': {
+      if (typeof literal !== 'string' || literal.length === 0) {
+        throw new QueryInvalid('begins_with needs a non-empty string', { column, op, ...(param ? { param } : {}) });
+      }
+      return { column, kind: 'prefix', prefix: literal };
+    }
+  }
+}
+
+function paramMismatch(param: string, filter: WidgetFilter): QueryInvalid {
+  return new QueryInvalid(`the parameter value does not fit operator ${filter.op}`, {
+    param,
+    column: filter.column,
+    op: filter.op,
+  });
+}
+
+function isDateRange(value: ParamValue): value is DateRange {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'from' in value && 'to' in value;
+}
+
+interface AccessChoice {
+  /** Undefined: the table; 1 or 2: that secondary index. */
+  readonly index?: 1 | 2;
+  readonly partitions: readonly CellValue[];
+  /** Predicates fully enforced by the choice of partitions (not needed in the FilterExpression). */
+  readonly consumed: readonly Predicate[];
+}
+
+/**
+ * Picks the partitions to query. The table is used whenever the partition column is
+ * constrained (its stored partition values are filtered by every predicate on it); otherwise a
+ * secondary index whose partition column is constrained to a finite set; otherwise every
+ * stored partition of the version.
+ */
+function chooseAccess(schema: DatasetSchema, dataset: DatasetSnapshot, predicates: readonly Predicate[]): AccessChoice {
+  const onColumn = (column: string) => predicates.filter((p) => p.column === column);
+  const partitionPredicates = onColumn(schema.partitionColumn);
+  const tableChoice: AccessChoice = {
+    partitions: uniqueValues(dataset.partitionValues).filter((value) =>
+      partitionPredicates.every((p) => matchesPredicate(p, value)),
+    ),
+    consumed: partitionPredicates,
+  };
+  if (partitionPredicates.length > 0) return tableChoice;
+  let best: AccessChoice | undefined;
+  (schema.indexes ?? []).forEach((index, i) => {
+    const indexPredicates = onColumn(index.partitionColumn);
+    const finite = indexPredicates.map(pointsOf).find((points) => points !== undefined);
+    if (!finite) return;
+    const partitions = uniqueValues(finite).filter((value) => indexPredicates.every((p) => matchesPredicate(p, value)));
+    if (!best || partitions.length < best.partitions.length) {
+      best = { index: (i + 1) as 1 | 2, partitions, consumed: indexPredicates };
+    }
+  });
+  // Querying an index is worth it only when it reads fewer partitions than the table would.
+  return best && best.partitions.length <= tableChoice.partitions.length ? best : tableChoice;
+}
+
+interface SortCondition {
+  readonly condition?: { expression: string; values: Record<string, string> };
+  readonly contradiction?: boolean;
+}
+
+/**
+ * Folds the single-range predicates on the sort column into one key condition (their
+ * intersection), or uses a prefix predicate. Folded predicates are marked consumed; the rest
+ * stay for the FilterExpression. The encoding makes these conditions exact:
+ * `v ≥ a ⇔ sk ≥ enc(a)`, `v ≤ b ⇔ sk ≤ enc(b)#~`, `v = x ⇔ begins_with(sk, enc(x)#)`.
+ */
+function sortKeyCondition(
+  schema: DatasetSchema,
+  sortColumn: string,
+  predicates: readonly Predicate[],
+  consumed: Set<Predicate>,
+): SortCondition {
+  const type = findColumn(schema, sortColumn)!.type;
+  const onSort = predicates.filter((p) => p.column === sortColumn);
+  const single = onSort.filter((p) => p.kind === 'ranges' && p.ranges.length === 1);
+  if (single.length > 0) {
+    let range: ValueRange | undefined = {};
+    for (const predicate of single) {
+      range = intersectRanges(range, (predicate as Extract<Predicate, { kind: 'ranges' }>).ranges[0]!);
+      if (!range) return { contradiction: true };
+      consumed.add(predicate);
+    }
+    const encode = (value: CellValue) => encodeKeyValue(type, value);
+    if (isPoint(range)) {
+      return { condition: { expression: 'begins_with(#ks, :ks)', values: { ':ks': `${encode(range.lower!)}#` } } };
+    }
+    const upper = range.upper !== undefined ? `${encode(range.upper)}#${SORT_KEY_UPPER_SENTINEL}` : undefined;
+    if (range.lower !== undefined && upper !== undefined) {
+      return {
+        condition: { expression: '#ks BETWEEN :kl AND :ku', values: { ':kl': encode(range.lower), ':ku': upper } },
+      };
+    }
+    if (range.lower !== undefined) {
+      return { condition: { expression: '#ks >= :kl', values: { ':kl': encode(range.lower) } } };
+    }
+    if (upper !== undefined) return { condition: { expression: '#ks <= :ku', values: { ':ku': upper } } };
+    return {};
+  }
+  const prefix = onSort.find((p) => p.kind === 'prefix');
+  if (prefix && prefix.kind === 'prefix') {
+    consumed.add(prefix);
+    return {
+      condition: { expression: 'begins_with(#ks, :ks)', values: { ':ks': encodeKeyValue('string', prefix.prefix) } },
+    };
+  }
+  return {};
+}
+
+/** The FilterExpression of one predicate, or undefined when it is too large to push down. */
+function filterExpression(predicate: Predicate, names: NameRegistry, values: ValueRegistry): string | undefined {
+  const name = names.name(predicate.column);
+  if (predicate.kind === 'prefix') return `begins_with(${name}, ${values.value(predicate.prefix)})`;
+  const points = predicate.ranges.filter(isPoint);
+  const intervals = predicate.ranges.filter((range) => !isPoint(range));
+  // DynamoDB caps IN at 100 operands and an expression at 4 KB; larger sets are checked in memory.
+  if (points.length > 100 || intervals.length > 20) return undefined;
+  const parts: string[] = [];
+  if (points.length === 1) parts.push(`${name} = ${values.value(points[0]!.lower!)}`);
+  if (points.length > 1) parts.push(`${name} IN (${points.map((p) => values.value(p.lower!)).join(', ')})`);
+  for (const range of intervals) {
+    if (range.lower !== undefined && range.upper !== undefined) {
+      parts.push(`${name} BETWEEN ${values.value(range.lower)} AND ${values.value(range.upper)}`);
+    } else if (range.lower !== undefined) {
+      parts.push(`${name} >= ${values.value(range.lower)}`);
+    } else if (range.upper !== undefined) {
+      parts.push(`${name} <= ${values.value(range.upper)}`);
+    } else {
+      parts.push(`attribute_exists(${name})`);
+    }
+  }
+  return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+}
+
+/** Placeholders for attribute names; only schema column names ever reach it. */
+class NameRegistry {
+  private readonly names = new Map<string, string>();
+  name(column: string): string {
+    let placeholder = this.names.get(column);
+    if (!placeholder) {
+      placeholder = `#c${this.names.size}`;
+      this.names.set(column, placeholder);
+    }
+    return placeholder;
+  }
+  all(): Record<string, string> {
+    return Object.fromEntries([...this.names.entries()].map(([column, placeholder]) => [placeholder, column]));
+  }
+}
+
+/** Placeholders for values; every literal, parameter and RLS value goes through here. */
+class ValueRegistry {
+  private readonly values: Record<string, CellValue> = {};
+  private count = 0;
+  value(value: CellValue): string {
+    const placeholder = `:v${this.count++}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+  all(): Record<string, CellValue> {
+    return { ...this.values };
+  }
+}
+
+/** JSON with object keys sorted, so equal inputs hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

@@ -1,0 +1,146 @@
+import { DependencyUnavailable, NotFound } from '#errors';
+import type { Dashboard } from '#control/dashboards';
+import { type Dataset, type DatasetRepository, datasetSnapshot } from '#control/datasets';
+import type { RlsRepository } from '#control/rls';
+import type { Caller } from '#shared/identity';
+import type { EffectiveParameters } from '#token/param-types';
+import type { DataTableRef } from './batch-write.ts';
+import type { QueryResultCache } from './cache.ts';
+import { compileDatasetQuery } from './compiler.ts';
+import { type ExecuteOptions, executeDatasetQuery, type QueryResult, type QueryStats } from './executor.ts';
+import { type EffectiveRlsContext, referencedMappingIds, resolveRlsContext } from './rls.ts';
+import type { WidgetQuery } from './widget.ts';
+
+/**
+ * Running queries for a viewer. Every entry point resolves the viewer's RLS context from the
+ * stored rules and the verified identity, and compiles through `compileDatasetQuery`; there is
+ * no other way to read rows.
+ *
+ * Consistency with imports: a reader reads the dataset item (active version), runs its
+ * queries, then re-reads the active version with a strongly consistent read. Old versions are
+ * only deleted after the switch, so if the version is unchanged, every row read belonged to one
+ * complete version; if it changed, the reader retries on the new version (a seqlock).
+ */
+
+export interface QueryDependencies {
+  readonly datasets: DatasetRepository;
+  readonly rls: RlsRepository;
+  readonly data: DataTableRef;
+  readonly cache?: QueryResultCache;
+  readonly execute?: Omit<ExecuteOptions, 'client' | 'tableName'>;
+}
+
+export interface ViewerContext {
+  readonly caller: Caller;
+  /** Only the parameters the embed locks (RLS may take values from these, never from editable ones). */
+  readonly lockedParams: EffectiveParameters;
+  /** All effective parameters (locked and editable), as `resolveParameters` returns them. */
+  readonly parameters: EffectiveParameters;
+}
+
+export interface WidgetResult {
+  readonly columns: QueryResult['columns'];
+  readonly rows: QueryResult['rows'];
+  readonly truncated: boolean;
+}
+
+const MAX_VERSION_RETRIES = 3;
+
+/**
+ * Runs every widget of a dashboard (or the listed ones) for one viewer: `{ widgets: { <id>: {
+ * columns, rows, truncated } }, stats }`. The dashboard must belong to the caller's tenant.
+ */
+export async function runDashboardQuery(
+  input: ViewerContext & { readonly dashboard: Dashboard; readonly widgetIds?: readonly string[] },
+  deps: QueryDependencies,
+): Promise<{ widgets: Record<string, WidgetResult>; stats: Record<string, QueryStats> }> {
+  if (input.dashboard.tenantId !== input.caller.tenantId) throw new NotFound('dashboard');
+  const wanted = input.widgetIds ? new Set(input.widgetIds) : undefined;
+  const widgets = input.dashboard.widgets.filter((widget) => !wanted || wanted.has(widget.id));
+  const byDataset = new Map<string, typeof widgets>();
+  for (const widget of widgets) byDataset.set(widget.datasetId, [...(byDataset.get(widget.datasetId) ?? []), widget]);
+
+  const results: Record<string, WidgetResult> = {};
+  const stats: Record<string, QueryStats> = {};
+  await Promise.all(
+    [...byDataset.entries()].map(async ([datasetId, datasetWidgets]) => {
+      const outcome = await runOnDataset(
+        input,
+        datasetId,
+        datasetWidgets.map((widget) => widget.query),
+        deps,
+      );
+      datasetWidgets.forEach((widget, i) => {
+        const result = outcome[i]!;
+        results[widget.id] = { columns: result.columns, rows: result.rows, truncated: result.truncated };
+        stats[widget.id] = result.stats;
+      });
+    }),
+  );
+  return { widgets: results, stats };
+}
+
+/**
+ * Runs one ad-hoc query over a dataset for one viewer (export, drill-down, totals): the same
+ * RLS resolution, compiler and version check as dashboards.
+ */
+export async function queryDataset(
+  input: ViewerContext & { readonly datasetId: string; readonly widgetQuery: WidgetQuery },
+  deps: QueryDependencies,
+): Promise<QueryResult> {
+  const [result] = await runOnDataset(input, input.datasetId, [input.widgetQuery], deps);
+  return result!;
+}
+
+/** The effective RLS context of a viewer on a dataset, from the stored rules and mappings. */
+export async function loadRlsContext(
+  viewer: Pick<ViewerContext, 'caller' | 'lockedParams'>,
+  datasetId: string,
+  rls: RlsRepository,
+): Promise<EffectiveRlsContext> {
+  const rules = await rls.getRules(viewer.caller.tenantId, datasetId);
+  const mappingIds = referencedMappingIds(rules ?? []);
+  const mappings = mappingIds.length > 0 ? await rls.getMappings(viewer.caller.tenantId, mappingIds) : new Map();
+  return resolveRlsContext({ rules, caller: viewer.caller, lockedParams: viewer.lockedParams, mappings });
+}
+
+async function runOnDataset(
+  viewer: ViewerContext,
+  datasetId: string,
+  queries: readonly WidgetQuery[],
+  deps: QueryDependencies,
+): Promise<QueryResult[]> {
+  // The tenant is always the caller's verified tenant: a widget cannot point into another tenant.
+  const tenantId = viewer.caller.tenantId;
+  const rls = await loadRlsContext(viewer, datasetId, deps.rls);
+  for (let attempt = 0; attempt < MAX_VERSION_RETRIES; attempt++) {
+    const dataset: Dataset = await deps.datasets.require(tenantId, datasetId, { consistent: attempt > 0 });
+    const snapshot = datasetSnapshot(dataset);
+    const plans = queries.map((widgetQuery) =>
+      compileDatasetQuery({
+        schema: dataset.schema,
+        dataset: snapshot,
+        widgetQuery,
+        rls,
+        parameters: viewer.parameters,
+      }),
+    );
+    const fromCache = plans.map((plan) => deps.cache?.get(plan.cacheKey));
+    const results = await Promise.all(
+      plans.map(
+        (plan, i) =>
+          fromCache[i] ??
+          executeDatasetQuery(plan, { ...deps.execute, client: deps.data.client, tableName: deps.data.tableName }),
+      ),
+    );
+    const readSomething = plans.some((plan, i) => !plan.empty && !fromCache[i]);
+    if (readSomething && (await deps.datasets.activeVersion(tenantId, datasetId)) !== dataset.activeVersion) {
+      continue; // An import switched versions while we read: read again on the new version.
+    }
+    plans.forEach((plan, i) => {
+      if (!fromCache[i] && !plan.empty) deps.cache?.set(plan.cacheKey, results[i]!);
+    });
+    return results;
+  }
+  throw new DependencyUnavailable({ cause: new Error('dataset version kept changing during the query') });
+}
