@@ -1,0 +1,202 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lib/routes.ts';
+import { readable, resourcesOfType, type SynthesizedApp, synthesizeApp } from './synth.ts';
+
+type Props = Record<string, unknown>;
+
+let synth: SynthesizedApp;
+/** Every API Gateway method with its full resource path, e.g. `POST /v1/embed/sessions/{sessionId}/renew`. */
+let methods: Array<{ key: string; method: string; path: string; properties: Props }>;
+
+beforeAll(() => {
+  synth = synthesizeApp({ allowedOrigins: ['https://app.example.com', 'https://other.example.com'] });
+  const api = synth.templates.api;
+  const resources = resourcesOfType(api, 'AWS::ApiGateway::Resource');
+  const restApiId = Object.keys(resourcesOfType(api, 'AWS::ApiGateway::RestApi'))[0];
+  const pathOf = (ref: unknown): string => {
+    const { Ref, 'Fn::GetAtt': getAtt } = ref as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+    if (getAtt && getAtt[0] === restApiId) return '';
+    const resource = resources[Ref as string];
+    if (!resource) throw new Error(`unknown resource ${JSON.stringify(ref)}`);
+    return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart as string}`;
+  };
+  methods = Object.values(resourcesOfType(api, 'AWS::ApiGateway::Method')).map(({ Properties }) => {
+    const path = pathOf(Properties.ResourceId) || '/';
+    const method = Properties.HttpMethod as string;
+    return { key: `${method} ${path}`, method, path, properties: Properties };
+  });
+});
+
+const routeMethods = () => methods.filter((m) => m.method !== 'OPTIONS');
+const onlyLogicalId = (ref: unknown) => (ref as { Ref: string }).Ref;
+
+describe('routes', () => {
+  it('creates exactly one method per route of the route table, and no other non-OPTIONS method', () => {
+    expect(
+      routeMethods()
+        .map((m) => m.key)
+        .sort(),
+    ).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
+  });
+
+  it('integrates each route with the Lambda the route names, as a Lambda proxy integration', () => {
+    const functionIds: Record<string, string> = {
+      'embed-tokens': 'EmbedTokensFunction',
+      'embed-sessions': 'EmbedSessionsFunction',
+      'embed-query': 'EmbedQueryFunction',
+      admin: 'AdminFunction',
+    };
+    for (const route of ROUTES) {
+      const method = methods.find((m) => m.key === `${route.method} ${route.path}`);
+      const integration = readable(method?.properties.Integration) as { Type: string; IntegrationHttpMethod: string; Uri: string };
+      expect(integration.Type, route.path).toBe('AWS_PROXY');
+      expect(integration.IntegrationHttpMethod).toBe('POST');
+      expect(integration.Uri).toBe(
+        `arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/${functionIds[route.function]}.Arn/invocations`,
+      );
+    }
+  });
+});
+
+describe('authorization', () => {
+  it('every non-OPTIONS method uses the Cognito user pool authorizer', () => {
+    const authorizers = resourcesOfType(synth.templates.api, 'AWS::ApiGateway::Authorizer');
+    const [authorizerId] = Object.keys(authorizers);
+    expect(Object.keys(authorizers)).toHaveLength(1);
+    expect(readable(authorizers[authorizerId as string]?.Properties)).toMatchObject({
+      Type: 'COGNITO_USER_POOLS',
+      IdentitySource: 'method.request.header.Authorization',
+      ProviderARNs: ['Auth:UserPool.Arn'],
+    });
+    for (const method of routeMethods()) {
+      expect(method.properties.AuthorizationType, method.key).toBe('COGNITO_USER_POOLS');
+      expect(onlyLogicalId(method.properties.AuthorizerId), method.key).toBe(authorizerId);
+    }
+  });
+
+  it('OPTIONS methods are CORS preflights only: no auth, mock integration, no backend and no data', () => {
+    const preflights = methods.filter((m) => m.method === 'OPTIONS');
+    expect(preflights.map((m) => m.path).sort()).toEqual([...new Set(ROUTES.map((r) => r.path))].sort());
+    for (const preflight of preflights) {
+      const integration = preflight.properties.Integration as Props;
+      expect(preflight.properties.AuthorizationType).toBe('NONE');
+      expect(integration.Type).toBe('MOCK');
+      expect(integration.Uri).toBeUndefined();
+      expect(integration.RequestTemplates).toEqual({ 'application/json': '{ statusCode: 200 }' });
+    }
+  });
+
+  it('CORS allows only the configured origins and only the resource methods', () => {
+    const preflight = methods.find((m) => m.key === 'OPTIONS /v1/embed/sessions');
+    const [response] = (preflight?.properties.Integration as { IntegrationResponses: Props[] }).IntegrationResponses;
+    expect(response?.ResponseParameters).toEqual({
+      'method.response.header.Access-Control-Allow-Headers': "'Authorization,Content-Type'",
+      'method.response.header.Access-Control-Allow-Origin': "'https://app.example.com'",
+      'method.response.header.Vary': "'Origin'",
+      'method.response.header.Access-Control-Allow-Methods': "'POST,OPTIONS'",
+      'method.response.header.Access-Control-Max-Age': "'3600'",
+    });
+    // The second origin is echoed back only when it is the request's Origin.
+    expect((response?.ResponseTemplates as Props)['application/json']).toContain('$origin == "https://other.example.com"');
+  });
+});
+
+describe('request validation', () => {
+  it('POST/PUT/PATCH validate body and parameters; GET validates parameters; path parameters and Authorization are required', () => {
+    const validators = resourcesOfType(synth.templates.api, 'AWS::ApiGateway::RequestValidator');
+    const validatorOf = (ref: unknown) => validators[onlyLogicalId(ref)]?.Properties;
+    for (const method of routeMethods()) {
+      const validator = validatorOf(method.properties.RequestValidatorId);
+      const withBody = ['POST', 'PUT', 'PATCH'].includes(method.method);
+      expect(validator, method.key).toMatchObject({ ValidateRequestBody: withBody, ValidateRequestParameters: true });
+      const expected: Record<string, boolean> = { 'method.request.header.Authorization': true };
+      for (const [, name] of method.path.matchAll(/\{([^}]+)\}/g)) expected[`method.request.path.${name}`] = true;
+      expect(method.properties.RequestParameters, method.key).toEqual(expected);
+    }
+  });
+
+  it('JSON bodies must be objects, except imports (CSV or a JSON array of rows)', () => {
+    for (const method of routeMethods().filter((m) => ['POST', 'PUT', 'PATCH'].includes(m.method))) {
+      const models = method.properties.RequestModels as Record<string, unknown> | undefined;
+      if (method.path.endsWith('/imports')) expect(models, method.key).toBeUndefined();
+      else expect(Object.keys(models ?? {}), method.key).toEqual(['application/json']);
+    }
+    synth.templates.api.hasResourceProperties('AWS::ApiGateway::Model', {
+      ContentType: 'application/json',
+      Schema: { $schema: 'http://json-schema.org/draft-04/schema#', title: 'JsonObject', type: 'object' },
+    });
+  });
+});
+
+describe('stage', () => {
+  it('throttles, traces, logs errors without bodies and writes JSON access logs to a log group with retention', () => {
+    const [stage] = Object.values(resourcesOfType(synth.templates.api, 'AWS::ApiGateway::Stage'));
+    const properties = readable(stage?.Properties) as Props & {
+      AccessLogSetting: { DestinationArn: string; Format: string };
+    };
+    expect(properties.StageName).toBe('dev');
+    expect(properties.TracingEnabled).toBe(true);
+    expect(properties.MethodSettings).toEqual([
+      {
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        DataTraceEnabled: false,
+        LoggingLevel: 'ERROR',
+        MetricsEnabled: true,
+        ThrottlingBurstLimit: synth.config.throttling.burstLimit,
+        ThrottlingRateLimit: synth.config.throttling.rateLimit,
+      },
+    ]);
+    expect(properties.AccessLogSetting.DestinationArn).toBe('ApiAccessLogs.Arn');
+    const format = JSON.parse(properties.AccessLogSetting.Format) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', sub: '$context.authorizer.claims.sub' });
+    expect(JSON.stringify(format)).not.toMatch(/Authorization|requestBody|\$input/i);
+    const logGroups = resourcesOfType(synth.templates.api, 'AWS::Logs::LogGroup');
+    const accessLogs = Object.entries(logGroups).find(([id]) => id.startsWith('ApiAccessLogs'));
+    expect(accessLogs?.[1].Properties.RetentionInDays).toBe(30);
+  });
+
+  it('API Gateway errors use the handlers error shape', () => {
+    synth.templates.api.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+      ResponseTemplates: { 'application/json': '{"code":"UNAUTHENTICATED","message":"Authentication is required."}' },
+    });
+    synth.templates.api.resourceCountIs('AWS::ApiGateway::GatewayResponse', 7);
+  });
+});
+
+describe('WAF', () => {
+  it('a regional web ACL with the rate limit and the AWS managed rule groups is associated with the stage', () => {
+    const [acl] = Object.values(resourcesOfType(synth.templates.api, 'AWS::WAFv2::WebACL'));
+    const rules = (acl?.Properties.Rules as Array<{ Name: string; Priority: number; Statement: Props }>).map((r) => ({
+      name: r.Name,
+      priority: r.Priority,
+      kind: Object.keys(r.Statement)[0],
+    }));
+    expect(acl?.Properties.Scope).toBe('REGIONAL');
+    expect(acl?.Properties.DefaultAction).toEqual({ Allow: {} });
+    expect(rules).toEqual([
+      { name: 'RateLimitPerIp', priority: 0, kind: 'RateBasedStatement' },
+      { name: 'AWSManagedRulesKnownBadInputsRuleSet', priority: 1, kind: 'ManagedRuleGroupStatement' },
+      { name: 'AWSManagedRulesCommonRuleSet', priority: 2, kind: 'ManagedRuleGroupStatement' },
+      { name: 'EmbedRoutesBodySizeLimit', priority: 3, kind: 'AndStatement' },
+    ]);
+    const [association] = Object.values(resourcesOfType(synth.templates.api, 'AWS::WAFv2::WebACLAssociation'));
+    expect(readable(association?.Properties)).toEqual({
+      // `<RestApi ref>` / `<Stage ref>`, rendered without logical-id hashes.
+      ResourceArn: 'arn:aws:apigateway:eu-west-1::/restapis/Api/stages/ApiDeploymentStagedev',
+      WebACLArn: 'WafWebAcl.Arn',
+    });
+  });
+
+  it('logs to an aws-waf-logs- group with retention and redacts the Authorization header', () => {
+    synth.templates.api.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }],
+    });
+    synth.templates.api.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: 'aws-waf-logs-secure-embed-dev',
+      RetentionInDays: 30,
+    });
+  });
+});
