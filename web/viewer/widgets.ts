@@ -169,10 +169,7 @@ function chartOptions(chart: ChartData, type: 'bar' | 'line', width: number, tit
   const barWidth = barGroup / count;
 
   const series: uPlot.Series[] = [
-    {
-      label: '',
-      ...(categories ? { value: (_u: uPlot, v: number | null) => (v === null ? '' : (categories[v] ?? '')) } : {}),
-    },
+    {},
     ...chart.seriesLabels.map((label, s): uPlot.Series => {
       const color = PALETTE[s % PALETTE.length] ?? '#2563eb';
       if (type === 'line') {
@@ -206,7 +203,8 @@ function chartOptions(chart: ChartData, type: 'bar' | 'line', width: number, tit
   return {
     width,
     height: CHART_HEIGHT,
-    legend: { show: count > 1 || type === 'line' },
+    // A static legend: live hover values would show '--' placeholders most of the time.
+    legend: { show: count > 1, live: false },
     cursor: { drag: { x: false, y: false }, points: { show: type === 'line' } },
     scales: {
       x: categories
