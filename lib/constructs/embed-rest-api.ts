@@ -139,7 +139,7 @@ export class EmbedRestApi extends Construct {
 
     // The managed policy is the documented, API-Gateway-maintained permission set for the
     // account-level logging role; it only allows writing to CloudWatch Logs.
-    Validations.of(this.api).acknowledge({
+    Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason:
         'Account-level API Gateway logging role: AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy ' +

@@ -97,7 +97,8 @@ export class AuthStack extends Stack {
       id: 'AwsSolutions-COG2',
       reason:
         'MFA is OPTIONAL by product decision: viewers are end users of each tenant host app, which decides whether to ' +
-        'enrol them in TOTP; the API credential is a 15-minute ID token and tenant admins are expected to enrol MFA.',
+        `enrol them in TOTP; the API credential is a ${config.idTokenValidityMinutes}-minute ID token and tenant ` +
+        'admins are expected to enrol MFA.',
     });
 
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId, description: 'Cognito user pool id' });

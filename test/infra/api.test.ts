@@ -48,7 +48,11 @@ describe('routes', () => {
     };
     for (const route of ROUTES) {
       const method = methods.find((m) => m.key === `${route.method} ${route.path}`);
-      const integration = readable(method?.properties.Integration) as { Type: string; IntegrationHttpMethod: string; Uri: string };
+      const integration = readable(method?.properties.Integration) as {
+        Type: string;
+        IntegrationHttpMethod: string;
+        Uri: string;
+      };
       expect(integration.Type, route.path).toBe('AWS_PROXY');
       expect(integration.IntegrationHttpMethod).toBe('POST');
       expect(integration.Uri).toBe(
@@ -88,7 +92,8 @@ describe('authorization', () => {
 
   it('CORS allows only the configured origins and only the resource methods', () => {
     const preflight = methods.find((m) => m.key === 'OPTIONS /v1/embed/sessions');
-    const [response] = (preflight?.properties.Integration as { IntegrationResponses: Props[] }).IntegrationResponses;
+    if (!preflight) throw new Error('no preflight on /v1/embed/sessions');
+    const [response] = (preflight.properties.Integration as { IntegrationResponses: Props[] }).IntegrationResponses;
     expect(response?.ResponseParameters).toEqual({
       'method.response.header.Access-Control-Allow-Headers': "'Authorization,Content-Type'",
       'method.response.header.Access-Control-Allow-Origin': "'https://app.example.com'",
@@ -97,7 +102,9 @@ describe('authorization', () => {
       'method.response.header.Access-Control-Max-Age': "'3600'",
     });
     // The second origin is echoed back only when it is the request's Origin.
-    expect((response?.ResponseTemplates as Props)['application/json']).toContain('$origin == "https://other.example.com"');
+    expect((response?.ResponseTemplates as Props | undefined)?.['application/json']).toContain(
+      '$origin == "https://other.example.com"',
+    );
   });
 });
 
@@ -149,7 +156,11 @@ describe('stage', () => {
     ]);
     expect(properties.AccessLogSetting.DestinationArn).toBe('ApiAccessLogs.Arn');
     const format = JSON.parse(properties.AccessLogSetting.Format) as Record<string, string>;
-    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', sub: '$context.authorizer.claims.sub' });
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      sub: '$context.authorizer.claims.sub',
+    });
     expect(JSON.stringify(format)).not.toMatch(/Authorization|requestBody|\$input/i);
     const logGroups = resourcesOfType(synth.templates.api, 'AWS::Logs::LogGroup');
     const accessLogs = Object.entries(logGroups).find(([id]) => id.startsWith('ApiAccessLogs'));
@@ -169,13 +180,14 @@ describe('stage', () => {
 describe('WAF', () => {
   it('a regional web ACL with the rate limit and the AWS managed rule groups is associated with the stage', () => {
     const [acl] = Object.values(resourcesOfType(synth.templates.api, 'AWS::WAFv2::WebACL'));
-    const rules = (acl?.Properties.Rules as Array<{ Name: string; Priority: number; Statement: Props }>).map((r) => ({
+    if (!acl) throw new Error('no web ACL');
+    const rules = (acl.Properties.Rules as Array<{ Name: string; Priority: number; Statement: Props }>).map((r) => ({
       name: r.Name,
       priority: r.Priority,
       kind: Object.keys(r.Statement)[0],
     }));
-    expect(acl?.Properties.Scope).toBe('REGIONAL');
-    expect(acl?.Properties.DefaultAction).toEqual({ Allow: {} });
+    expect(acl.Properties.Scope).toBe('REGIONAL');
+    expect(acl.Properties.DefaultAction).toEqual({ Allow: {} });
     expect(rules).toEqual([
       { name: 'RateLimitPerIp', priority: 0, kind: 'RateBasedStatement' },
       { name: 'AWSManagedRulesKnownBadInputsRuleSet', priority: 1, kind: 'ManagedRuleGroupStatement' },

@@ -29,7 +29,9 @@ const logsOf = (logGroup: string) => ({
   Effect: 'Allow',
   Resource: `${logGroup}.Arn`,
 });
-const LEADING_KEYS_EXACT = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['${aws:PrincipalTag/tenant}#*'] } };
+// A literal IAM policy variable, not a template string.
+const TENANT_PREFIX = ['$', '{aws:PrincipalTag/tenant}#*'].join('');
+const LEADING_KEYS_EXACT = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [TENANT_PREFIX] } };
 const DATA_TABLE_AND_INDEXES = ['Data:DataTable.Arn', 'Data:DataTable.Arn/index/gsi1', 'Data:DataTable.Arn/index/gsi2'];
 const TRUST_CONDITIONS = {
   Null: { 'aws:RequestTag/tenant': 'false' },
@@ -65,7 +67,8 @@ function allStatements(): Array<{ role: string; statement: { Action: string | st
         Policies?: Array<{ PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } }>;
       };
       for (const policy of Policies ?? []) {
-        for (const statement of policy.PolicyDocument.Statement) found.push({ role: id.replace(/[0-9A-F]{8}$/, ''), statement });
+        for (const statement of policy.PolicyDocument.Statement)
+          found.push({ role: id.replace(/[0-9A-F]{8}$/, ''), statement });
       }
     }
   }
@@ -308,7 +311,9 @@ describe('signing secrets', () => {
     // Act
     const statements = allStatements();
     const rolesWith = (action: string) =>
-      [...new Set(statements.filter(({ statement }) => actionsOf(statement).includes(action)).map((s) => s.role))].sort();
+      [
+        ...new Set(statements.filter(({ statement }) => actionsOf(statement).includes(action)).map((s) => s.role)),
+      ].sort();
 
     // Assess
     expect(rolesWith('secretsmanager:GetSecretValue')).toEqual([

@@ -144,14 +144,14 @@ describe('Cognito', () => {
     expect(properties.IdTokenValidity).toBe(15);
     expect(properties.TokenValidityUnits).toMatchObject({ IdToken: 'minutes' });
     expect(properties.WriteAttributes).toEqual(['name']);
-    expect(properties.ReadAttributes).toEqual(
-      expect.arrayContaining(['custom:tenant_id', 'custom:region', 'email']),
-    );
+    expect(properties.ReadAttributes).toEqual(expect.arrayContaining(['custom:tenant_id', 'custom:region', 'email']));
     expect(properties.PreventUserExistenceErrors).toBe('ENABLED');
   });
 
   it('exports pool id, client id and API URL', () => {
-    const authOutputs = Object.keys(dev.templates.auth.findOutputs('*')).filter((id) => !id.startsWith('ExportsOutput'));
+    const authOutputs = Object.keys(dev.templates.auth.findOutputs('*')).filter(
+      (id) => !id.startsWith('ExportsOutput'),
+    );
     expect(authOutputs.sort()).toEqual(['UserPoolClientId', 'UserPoolId']);
     expect(Object.keys(dev.templates.api.findOutputs('*'))).toContain('ApiUrl');
   });
@@ -204,7 +204,10 @@ describe('functions', () => {
 
   it('sets exactly the environment each handler needs', () => {
     const environment = Object.fromEntries(
-      functions(dev).map((fn) => [fn.id, Object.keys((fn.properties.Environment as { Variables: Props }).Variables).sort()]),
+      functions(dev).map((fn) => [
+        fn.id,
+        Object.keys((fn.properties.Environment as { Variables: Props }).Variables).sort(),
+      ]),
     );
     const powertools = ['LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'];
     const withCommon = (...names: string[]) => [...powertools, ...names].sort();
@@ -225,7 +228,12 @@ describe('functions', () => {
         'TOKEN_AUDIENCE',
         'TOKEN_ISSUER',
       ),
-      EmbedQueryFunction: withCommon('ALLOWED_ORIGINS', 'CONTROL_TABLE_NAME', 'DATA_TABLE_NAME', 'TENANT_DATA_ROLE_ARN'),
+      EmbedQueryFunction: withCommon(
+        'ALLOWED_ORIGINS',
+        'CONTROL_TABLE_NAME',
+        'DATA_TABLE_NAME',
+        'TENANT_DATA_ROLE_ARN',
+      ),
       AdminFunction: withCommon(
         'ALLOWED_ORIGINS',
         'CONTROL_TABLE_NAME',
@@ -234,10 +242,16 @@ describe('functions', () => {
         'SIGNING_KEY_SECRET_PREFIX',
         'TENANT_DATA_WRITER_ROLE_ARN',
       ),
-      RotateSigningKeyFunction: withCommon('CONTROL_TABLE_NAME', 'SIGNING_KEY_SECRET_PREFIX', 'TOKEN_AUDIENCE', 'TOKEN_ISSUER'),
+      RotateSigningKeyFunction: withCommon(
+        'CONTROL_TABLE_NAME',
+        'SIGNING_KEY_SECRET_PREFIX',
+        'TOKEN_AUDIENCE',
+        'TOKEN_ISSUER',
+      ),
     });
     const tokens = functions(dev).find((fn) => fn.id === 'EmbedTokensFunction');
-    expect((tokens?.properties.Environment as { Variables: Props }).Variables).toMatchObject({
+    if (!tokens) throw new Error('no embed-tokens function');
+    expect((tokens.properties.Environment as { Variables: Props }).Variables).toMatchObject({
       POWERTOOLS_SERVICE_NAME: 'embed-tokens',
       POWERTOOLS_METRICS_NAMESPACE: 'SecureEmbed/dev',
       SIGNING_KEY_SECRET_PREFIX: 'embed/signing-keys/dev/',
@@ -246,7 +260,9 @@ describe('functions', () => {
   });
 
   it('reserved concurrency comes from the stage configuration', () => {
-    const reserved = Object.fromEntries(functions(prod).map((fn) => [fn.id, fn.properties.ReservedConcurrentExecutions]));
+    const reserved = Object.fromEntries(
+      functions(prod).map((fn) => [fn.id, fn.properties.ReservedConcurrentExecutions]),
+    );
     expect(reserved).toEqual({
       EmbedTokensFunction: undefined,
       EmbedSessionsFunction: 20,

@@ -90,7 +90,10 @@ function importName(exportName: string): string {
 }
 
 /** Resources of one type in a template, by logical id. */
-export function resourcesOfType(template: Template, type: string): Record<string, { Properties: Record<string, Json> }> {
+export function resourcesOfType(
+  template: Template,
+  type: string,
+): Record<string, { Properties: Record<string, Json> }> {
   return template.findResources(type) as Record<string, { Properties: Record<string, Json> }>;
 }
 
