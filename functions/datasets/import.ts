@@ -217,6 +217,8 @@ export function parseImportRows(
     }
     if (valid) rows.push(row);
   }
+  // Structural errors are found before cell errors; report them all in file order (stable sort).
+  errors.sort((a, b) => a.line - b.line);
   return { rows, errors };
 }
 
