@@ -132,6 +132,7 @@ describe('resolveParameters', () => {
     ['a list item too long', { tags: ['123456789'] }],
     ['a list with a non-string', { tags: ['a', 1] }],
     ['a list with duplicates', { tags: ['a', 'a'] }],
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point of this case
     ['a sparse list', { tags: [, 'a'] }],
     ['a string for a list', { tags: 'a' }],
     ['an impossible date', { day: '2024-02-30' }],
