@@ -43,7 +43,8 @@ export function fakeSecretsManager() {
 
   const find = (secretId: string | undefined): Secret => {
     const secret = [...secrets.values()].find((s) => s.name === secretId || s.arn === secretId);
-    if (!secret) throw new ResourceNotFoundException({ message: 'Secrets Manager can not find the specified secret.', ...meta });
+    if (!secret)
+      throw new ResourceNotFoundException({ message: 'Secrets Manager can not find the specified secret.', ...meta });
     return secret;
   };
   const moveStage = (secret: Secret, stage: string, to: string) => {
@@ -53,7 +54,10 @@ export function fakeSecretsManager() {
 
   mock.on(CreateSecretCommand).callsFake((input) => {
     if ([...secrets.values()].some((s) => s.name === input.Name)) {
-      throw new ResourceExistsException({ message: 'The operation failed because the secret already exists.', ...meta });
+      throw new ResourceExistsException({
+        message: 'The operation failed because the secret already exists.',
+        ...meta,
+      });
     }
     const versionId = input.ClientRequestToken ?? randomUUID();
     const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.Name}-AbCdEf`;
@@ -72,15 +76,25 @@ export function fakeSecretsManager() {
     let entry: [string, Version] | undefined;
     if (input.VersionId) {
       const version = secret.versions.get(input.VersionId);
-      if (version && (!input.VersionStage || version.stages.has(input.VersionStage))) entry = [input.VersionId, version];
+      if (version && (!input.VersionStage || version.stages.has(input.VersionStage)))
+        entry = [input.VersionId, version];
     } else {
       const stage = input.VersionStage ?? 'AWSCURRENT';
       entry = [...secret.versions].find(([, v]) => v.stages.has(stage));
     }
     if (!entry || entry[1].secretString === undefined) {
-      throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret value.", ...meta });
+      throw new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret value.",
+        ...meta,
+      });
     }
-    return { ARN: secret.arn, Name: secret.name, VersionId: entry[0], SecretString: entry[1].secretString, VersionStages: [...entry[1].stages] };
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: entry[0],
+      SecretString: entry[1].secretString,
+      VersionStages: [...entry[1].stages],
+    };
   });
 
   mock.on(PutSecretValueCommand).callsFake((input) => {

@@ -75,7 +75,9 @@ describe('createTenantSigningKey', () => {
     });
 
     // Assess
-    await expect(verifyEmbedToken(token, viewer, { keys, issuer: ISSUER, audience: AUDIENCE, now: () => NOW })).resolves.toMatchObject({
+    await expect(
+      verifyEmbedToken(token, viewer, { keys, issuer: ISSUER, audience: AUDIENCE, now: () => NOW }),
+    ).resolves.toMatchObject({
       kid: `${tenantId}.1`,
       keyStatus: 'current',
     });

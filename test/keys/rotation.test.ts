@@ -81,7 +81,10 @@ async function rotationFixture() {
     },
     statuses: async () =>
       Object.fromEntries(
-        ((await keySetRepository().getKeySet(tenantId, { consistent: true }))?.keys ?? []).map((k) => [k.kid, k.status]),
+        ((await keySetRepository().getKeySet(tenantId, { consistent: true }))?.keys ?? []).map((k) => [
+          k.kid,
+          k.status,
+        ]),
       ),
   };
 }
@@ -95,7 +98,8 @@ describe('signing key rotation', () => {
     // Act
     const token = sm.startRotation(f.secretArn);
     const outcomes = [];
-    for (const step of STEPS) outcomes.push(await f.rotation.runStep({ step, secretId: f.secretArn, clientRequestToken: token }));
+    for (const step of STEPS)
+      outcomes.push(await f.rotation.runStep({ step, secretId: f.secretArn, clientRequestToken: token }));
 
     // Assess
     expect(outcomes.map((o) => o.result)).toEqual(['created', 'published', 'tested', 'finished']);
@@ -145,7 +149,10 @@ describe('signing key rotation', () => {
       [`${f.tenantId}.2`]: 'previous',
       [`${f.tenantId}.3`]: 'current',
     });
-    await expect(f.verify(await f.signWith(key1))).rejects.toMatchObject({ code: 'EMBED_TOKEN_KEY_RETIRED', status: 401 });
+    await expect(f.verify(await f.signWith(key1))).rejects.toMatchObject({
+      code: 'EMBED_TOKEN_KEY_RETIRED',
+      status: 401,
+    });
   });
 
   it('makes every step idempotent when Secrets Manager retries it', async () => {
@@ -184,7 +191,8 @@ describe('signing key rotation', () => {
     const f = await rotationFixture();
     f.time.advance(20 * MINUTE);
     const token = sm.startRotation(f.secretArn);
-    for (const step of STEPS.slice(0, 3)) await f.rotation.runStep({ step, secretId: f.secretArn, clientRequestToken: token });
+    for (const step of STEPS.slice(0, 3))
+      await f.rotation.runStep({ step, secretId: f.secretArn, clientRequestToken: token });
     const current = [...sm.find(f.secretArn).versions].find(([, v]) => v.stages.has('AWSCURRENT'))![0];
     await new SecretsManagerClient({}).send(
       new UpdateSecretVersionStageCommand({
@@ -196,7 +204,11 @@ describe('signing key rotation', () => {
     );
 
     // Act
-    const outcome = await f.rotation.runStep({ step: 'finishSecret', secretId: f.secretArn, clientRequestToken: token });
+    const outcome = await f.rotation.runStep({
+      step: 'finishSecret',
+      secretId: f.secretArn,
+      clientRequestToken: token,
+    });
 
     // Assess
     expect(outcome.result).toBe('finished');
@@ -244,17 +256,23 @@ describe('signing key rotation', () => {
   });
 
   it.each([
-    ['rotation is not enabled', (s: FakeSecretsManager, arn: string) => {
-      s.find(arn).rotationEnabled = false;
-      return s.startRotation(arn);
-    }],
+    [
+      'rotation is not enabled',
+      (s: FakeSecretsManager, arn: string) => {
+        s.find(arn).rotationEnabled = false;
+        return s.startRotation(arn);
+      },
+    ],
     ['the version is unknown', () => '00000000-0000-4000-8000-000000000000'],
-    ['the version is neither pending nor current', (s: FakeSecretsManager, arn: string) => {
-      const token = s.startRotation(arn);
-      s.find(arn).versions.get(token)!.stages.clear();
-      s.find(arn).versions.get(token)!.stages.add('AWSPREVIOUS');
-      return token;
-    }],
+    [
+      'the version is neither pending nor current',
+      (s: FakeSecretsManager, arn: string) => {
+        const token = s.startRotation(arn);
+        s.find(arn).versions.get(token)!.stages.clear();
+        s.find(arn).versions.get(token)!.stages.add('AWSPREVIOUS');
+        return token;
+      },
+    ],
   ])('refuses to run a step when %s', async (_name, prepare) => {
     const f = await rotationFixture();
     f.time.advance(20 * MINUTE);
