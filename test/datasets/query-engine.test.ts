@@ -129,6 +129,16 @@ describe('filters', () => {
     expect(lte.result.stats.itemsRead).toBe(6);
   });
 
+  it('range bounds equal to a stored sort value include that row (exact key-condition bounds)', async () => {
+    const at = '2024-01-05T10:00:00.000Z';
+    const lte = await run({ filters: [{ column: 'day', op: 'lte', value: at }] });
+    expect(lte.result.rows).toHaveLength(6);
+    const gte = await run({ filters: [{ column: 'day', op: 'gte', value: at }] });
+    expect(gte.result.rows.map((r) => r.day)).toContain(at);
+    const between = await run({ filters: [{ column: 'day', op: 'between', values: [at, at] }] });
+    expect(between.result.rows.map((r) => r.amount)).toEqual([1]);
+  });
+
   it('eq with a date-only value matches the whole UTC day', async () => {
     const { result } = await run({ filters: [{ column: 'day', op: 'eq', value: '2024-01-05' }] });
     expect(result.rows.map((r) => r.amount)).toEqual([1]);
