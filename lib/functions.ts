@@ -79,10 +79,19 @@ export const ENV = Object.freeze({
   tokenAudience: 'TOKEN_AUDIENCE',
   viewerBaseUrl: 'VIEWER_BASE_URL',
   allowedOrigins: 'ALLOWED_ORIGINS',
+  userPoolId: 'USER_POOL_ID',
 });
 
 /** Name of the metric the handlers emit (Powertools, dimension `service`) when a caller's identity does not match the token's. */
 export const IDENTITY_MISMATCH_METRIC = 'IdentityMismatch';
 
-/** The functions that can detect an identity mismatch and therefore emit `IdentityMismatch`. */
-export const IDENTITY_MISMATCH_EMITTERS: readonly EmbedFunctionName[] = ['embed-sessions', 'embed-query'];
+/**
+ * The functions whose shared refusal path (`functions/http/observability.ts`) counts
+ * `IdentityMismatch`: every API function, so the alarm sums all of them.
+ */
+export const IDENTITY_MISMATCH_EMITTERS: readonly EmbedFunctionName[] = [
+  'embed-tokens',
+  'embed-sessions',
+  'embed-query',
+  'admin',
+];

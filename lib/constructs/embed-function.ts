@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -192,6 +193,16 @@ export class EmbedFunction extends NodejsFunction {
     );
     this.acknowledgeSecretPrefixWildcard(secrets);
     this.grantStatement('InvokeRotationFunction', ['lambda:InvokeFunction'], [rotationFunction.functionArn]);
+    return this;
+  }
+
+  /**
+   * Sets `USER_POOL_ID` and lets the function look up users of the pool (`AdminGetUser` only):
+   * the signer resolves the viewer a token is issued to from the directory, not from the request.
+   */
+  bindUserPool(userPool: cognito.IUserPool): this {
+    this.addEnvironment(ENV.userPoolId, userPool.userPoolId);
+    this.grantStatement('UserPoolLookup', ['cognito-idp:AdminGetUser'], [userPool.userPoolArn]);
     return this;
   }
 

@@ -43,7 +43,10 @@ export class ApiStack extends Stack {
     const embedTokens = new EmbedFunction(this, 'EmbedTokensFunction', { spec: FUNCTION_SPECS['embed-tokens'], config })
       // The signer: the only API function that can read private keys.
       .bindSigningSecrets(signingSecrets, 'read')
-      .bindControlTable(controlTable, 'read');
+      // Reads embeds and dashboards; records issuances and refusals in the audit log.
+      .bindControlTable(controlTable, 'readAppendAudit')
+      // Resolves the viewer's verified attributes (tenant, RLS inputs) from the user pool.
+      .bindUserPool(props.userPool);
     embedTokens.addEnvironment(ENV.tokenIssuer, config.tokenIssuer);
     embedTokens.addEnvironment(ENV.tokenAudience, config.tokenAudience);
     embedTokens.addEnvironment(ENV.viewerBaseUrl, config.viewerBaseUrl);

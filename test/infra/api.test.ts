@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/routes.ts';
-import { readable, resourcesOfType, type SynthesizedApp, synthesizeApp } from './synth.ts';
+import { readable, resourcesOfType, type SynthesizedApp, synthesizeApp, SYNTH_TIMEOUT_MS } from './synth.ts';
 
 type Props = Record<string, unknown>;
 
@@ -25,7 +25,7 @@ beforeAll(() => {
     const method = Properties.HttpMethod as string;
     return { key: `${method} ${path}`, method, path, properties: Properties };
   });
-});
+}, SYNTH_TIMEOUT_MS);
 
 const routeMethods = () => methods.filter((m) => m.method !== 'OPTIONS');
 const onlyLogicalId = (ref: unknown) => (ref as { Ref: string }).Ref;

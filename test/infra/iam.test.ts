@@ -1,5 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readable, resourcesOfType, roleStatements, type SynthesizedApp, synthesizeApp } from './synth.ts';
+import {
+  readable,
+  resourcesOfType,
+  roleStatements,
+  type SynthesizedApp,
+  synthesizeApp,
+  SYNTH_TIMEOUT_MS,
+} from './synth.ts';
 
 /**
  * Exact IAM: a typo in a condition key or an extra action silently widens access, so every
@@ -8,7 +15,7 @@ import { readable, resourcesOfType, roleStatements, type SynthesizedApp, synthes
 let synth: SynthesizedApp;
 beforeAll(() => {
   synth = synthesizeApp();
-});
+}, SYNTH_TIMEOUT_MS);
 
 const SIGNING_SECRETS = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:embed/signing-keys/dev/*';
 const VIA_SECRETS_MANAGER = { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } };
@@ -23,6 +30,13 @@ const CONTROL_READ_WRITE = [
   'dynamodb:Query',
   'dynamodb:UpdateItem',
 ];
+const AUDIT_APPEND = {
+  Sid: 'ControlTableAuditAppend',
+  Effect: 'Allow',
+  Action: 'dynamodb:PutItem',
+  Resource: 'Data:ControlTable.Arn',
+  Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+};
 const XRAY = { Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Effect: 'Allow', Resource: '*' };
 const logsOf = (logGroup: string) => ({
   Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -162,7 +176,7 @@ describe('tenant-scoped data roles', () => {
 });
 
 describe('function execution roles (exact statements)', () => {
-  it('embed-tokens (the signer) reads signing secrets and the control table', () => {
+  it('embed-tokens (the signer) reads signing secrets and the control table, appends audit items, looks up users', () => {
     expect(roleStatements(synth.templates.api, 'EmbedTokensFunctionRole')).toEqual([
       XRAY,
       logsOf('EmbedTokensFunctionLogGroup'),
@@ -184,6 +198,13 @@ describe('function execution roles (exact statements)', () => {
         Effect: 'Allow',
         Action: CONTROL_READ,
         Resource: ['Data:ControlTable.Arn', 'Data:ControlTable.Arn/index/gsi1'],
+      },
+      AUDIT_APPEND,
+      {
+        Sid: 'UserPoolLookup',
+        Effect: 'Allow',
+        Action: 'cognito-idp:AdminGetUser',
+        Resource: 'Auth:UserPool.Arn',
       },
     ]);
   });
@@ -217,13 +238,7 @@ describe('function execution roles (exact statements)', () => {
         Action: CONTROL_READ,
         Resource: ['Data:ControlTable.Arn', 'Data:ControlTable.Arn/index/gsi1'],
       },
-      {
-        Sid: 'ControlTableAuditAppend',
-        Effect: 'Allow',
-        Action: 'dynamodb:PutItem',
-        Resource: 'Data:ControlTable.Arn',
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
-      },
+      AUDIT_APPEND,
       {
         Sid: 'AssumeTenantDataReader',
         Effect: 'Allow',

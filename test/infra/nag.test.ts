@@ -3,7 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type SynthesizedApp, synthesizeApp } from './synth.ts';
+import { type SynthesizedApp, synthesizeApp, SYNTH_TIMEOUT_MS } from './synth.ts';
 
 /**
  * cdk-nag (AWS Solutions) over the whole app, for a dev and a prod stage: zero unacknowledged
@@ -18,7 +18,7 @@ beforeAll(() => {
     allowedOrigins: 'https://app.example.com',
     viewerBaseUrl: 'https://embed.example.com',
   });
-});
+}, SYNTH_TIMEOUT_MS);
 
 interface Acknowledgement {
   readonly path: string;

@@ -2,7 +2,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_SPECS } from '../../lib/functions.ts';
 import { CONTROL_TABLE, DATA_TABLE, type KeyDesign } from '../../lib/table-design.ts';
-import { readable, resourcesOfType, type SynthesizedApp, synthesizeApp } from './synth.ts';
+import { readable, resourcesOfType, type SynthesizedApp, synthesizeApp, SYNTH_TIMEOUT_MS } from './synth.ts';
 
 type Props = Record<string, unknown>;
 
@@ -17,7 +17,7 @@ beforeAll(() => {
     reservedConcurrency: { 'embed-query': 40, 'embed-sessions': 20 },
     alarmEmail: 'oncall@example.com',
   });
-});
+}, SYNTH_TIMEOUT_MS);
 
 function table(template: Template, idPrefix: string): { DeletionPolicy: string; Properties: Props } {
   const entry = Object.entries(template.findResources('AWS::DynamoDB::Table')).find(([id]) => id.startsWith(idPrefix));
@@ -218,6 +218,7 @@ describe('functions', () => {
         'SIGNING_KEY_SECRET_PREFIX',
         'TOKEN_AUDIENCE',
         'TOKEN_ISSUER',
+        'USER_POOL_ID',
         'VIEWER_BASE_URL',
       ),
       EmbedSessionsFunction: withCommon(
@@ -286,12 +287,12 @@ describe('alarms', () => {
     const mismatch = alarms.find((alarm) => Array.isArray(alarm.Metrics));
     expect(mismatch?.Metrics).toEqual([
       {
-        Expression: 'FILL(m0, 0) + FILL(m1, 0)',
+        Expression: 'FILL(m0, 0) + FILL(m1, 0) + FILL(m2, 0) + FILL(m3, 0)',
         Id: 'expr_1',
         Label: 'Identity mismatches (all services)',
         ReturnData: true,
       },
-      ...['embed-sessions', 'embed-query'].map((service, index) => ({
+      ...['embed-tokens', 'embed-sessions', 'embed-query', 'admin'].map((service, index) => ({
         Id: `m${index}`,
         MetricStat: {
           Metric: {

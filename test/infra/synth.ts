@@ -6,6 +6,8 @@ import { addEmbedStacks, type EmbedStacks } from '../../lib/embed-app.ts';
 
 export const TEST_ACCOUNT = '111122223333';
 export const TEST_REGION = 'eu-west-1';
+/** A synth takes a few seconds alone but much longer on a loaded CI machine running other suites. */
+export const SYNTH_TIMEOUT_MS = 240_000;
 
 /** A synthesized app: its stacks, their templates, and the stage configuration it was built from. */
 export interface SynthesizedApp {

@@ -1,0 +1,163 @@
+/**
+ * `npm run bench:coldstart [-- --runs 15] [-- --json] [-- --check]`
+ *
+ * Bundles every Lambda exactly as the stacks do (the same `LAMBDA_BUNDLE_OPTIONS` and entries
+ * `EmbedFunction` hands to NodejsFunction), then reports per function:
+ * - bundle size: the minified `index.mjs`, without its source map;
+ * - module init time: the median, over N fresh `node` processes, of importing the bundle (what
+ *   Lambda's init phase runs before the first invocation), with the function's environment set
+ *   so config validation at load passes, and with the same `NODE_OPTIONS` as deployed.
+ * Targets: every bundle <= 250 KB and every init <= 50 ms. With `--json` the last line is
+ * `{ maxBundleKB, maxInitMs, functions: {...} }`; `--check` exits 1 when a target is missed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { BUNDLE_FILE_NAME, LAMBDA_BUNDLE_OPTIONS, LAMBDA_NODE_OPTIONS } from '../lib/bundling.ts';
+import { EMBED_FUNCTION_NAMES, ENV, type EmbedFunctionName, FUNCTION_SPECS, handlerEntry } from '../lib/functions.ts';
+
+const TARGET_BUNDLE_KB = 250;
+const TARGET_INIT_MS = 50;
+
+interface FunctionResult {
+  readonly bundleKB: number;
+  readonly initMs: number;
+  readonly initRunsMs: readonly number[];
+  readonly withinTargets: boolean;
+}
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const check = args.includes('--check');
+const runsIndex = args.indexOf('--runs');
+const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 11;
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outRoot = join(root, '.tmp', 'coldstart');
+
+/** Plausible values for every variable a handler may require at load; nothing here is contacted. */
+function environmentFor(name: EmbedFunctionName): NodeJS.ProcessEnv {
+  const account = '123456789012';
+  return {
+    PATH: process.env.PATH,
+    NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_LAMBDA_FUNCTION_NAME: `bench-${name}`,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(FUNCTION_SPECS[name].memorySize),
+    [ENV.serviceName]: name,
+    [ENV.metricsNamespace]: 'SecureEmbed/bench',
+    [ENV.logLevel]: 'INFO',
+    [ENV.controlTableName]: 'bench-control',
+    [ENV.dataTableName]: 'bench-data',
+    [ENV.signingKeySecretPrefix]: 'embed/signing-keys/bench/',
+    [ENV.tenantDataRoleArn]: `arn:aws:iam::${account}:role/bench-tenant-data-reader`,
+    [ENV.tenantDataWriterRoleArn]: `arn:aws:iam::${account}:role/bench-tenant-data-writer`,
+    [ENV.rotationLambdaArn]: `arn:aws:lambda:us-east-1:${account}:function:bench-rotate-signing-key`,
+    [ENV.tokenIssuer]: 'urn:secure-embed:bench',
+    [ENV.tokenAudience]: 'urn:secure-embed:bench:viewer',
+    [ENV.viewerBaseUrl]: 'https://embed.example.com',
+    [ENV.allowedOrigins]: 'https://app.example.com',
+  };
+}
+
+/** The esbuild CLI invocation NodejsFunction runs, expressed through the JS API. */
+async function bundle(name: EmbedFunctionName): Promise<string> {
+  const outdir = join(outRoot, name);
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const outfile = join(outdir, BUNDLE_FILE_NAME);
+  const options = LAMBDA_BUNDLE_OPTIONS;
+  await build({
+    entryPoints: [handlerEntry(name)],
+    outfile,
+    bundle: true,
+    platform: options.platform,
+    format: options.format,
+    target: options.target,
+    minify: options.minify,
+    sourcemap: options.sourceMap,
+    sourcesContent: options.sourcesContent,
+    mainFields: [...options.mainFields],
+    banner: { js: options.banner },
+    external: [...options.externalModules],
+    legalComments: options.esbuildArgs['--legal-comments'] as 'none',
+    treeShaking: options.esbuildArgs['--tree-shaking'] === 'true',
+    absWorkingDir: root,
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+/** One fresh process: time from just before `import()` to the module having finished evaluating. */
+function measureInit(bundlePath: string, env: NodeJS.ProcessEnv): number {
+  const script = [
+    'const started = performance.now();',
+    `await import(${JSON.stringify(pathToFileURL(bundlePath).href)});`,
+    'process.stdout.write(String(performance.now() - started));',
+  ].join('\n');
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`importing ${bundlePath} failed (exit ${result.status}):\n${result.stderr}`);
+  }
+  return Number(result.stdout.trim());
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+async function main(): Promise<void> {
+  const functions: Record<string, FunctionResult> = {};
+  for (const name of EMBED_FUNCTION_NAMES) {
+    const bundlePath = await bundle(name);
+    const bundleKB = round(statSync(bundlePath).size / 1024);
+    const env = environmentFor(name);
+    measureInit(bundlePath, env); // warm the OS file cache, as a provisioned sandbox has it
+    const initRunsMs = Array.from({ length: runs }, () => round(measureInit(bundlePath, env), 2));
+    const initMs = round(median(initRunsMs), 2);
+    functions[name] = {
+      bundleKB,
+      initMs,
+      initRunsMs,
+      withinTargets: bundleKB <= TARGET_BUNDLE_KB && initMs <= TARGET_INIT_MS,
+    };
+  }
+
+  const results = Object.values(functions);
+  const summary = {
+    maxBundleKB: Math.max(...results.map((r) => r.bundleKB)),
+    maxInitMs: Math.max(...results.map((r) => r.initMs)),
+    targets: { bundleKB: TARGET_BUNDLE_KB, initMs: TARGET_INIT_MS },
+    runs,
+    node: process.version,
+    withinTargets: results.every((r) => r.withinTargets),
+    functions,
+  };
+
+  console.log(`cold start (${runs} fresh processes per function, node ${process.version})`);
+  console.log('function             bundle KB   init ms (median)   target');
+  for (const [name, result] of Object.entries(functions)) {
+    console.log(
+      `${name.padEnd(20)} ${String(result.bundleKB).padStart(9)}   ${String(result.initMs).padStart(16)}   ${
+        result.withinTargets ? 'ok' : 'MISSED'
+      }`,
+    );
+  }
+  console.log(`targets: bundle <= ${TARGET_BUNDLE_KB} KB, init <= ${TARGET_INIT_MS} ms`);
+  if (json) console.log(JSON.stringify(summary));
+  if (check && !summary.withinTargets) process.exitCode = 1;
+}
+
+await main();
