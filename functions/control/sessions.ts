@@ -13,6 +13,8 @@ export interface EmbedSession {
   readonly embedId: string;
   /** The token id that opened (or last renewed) the session. */
   readonly jti: string;
+  /** That token's `iat` (epoch seconds): revocations "issued before T" apply to the session too. */
+  readonly tokenIssuedAt: number;
   readonly lockedParams: EffectiveParameters;
   /** The viewer's current values of editable parameters. */
   readonly editableParams: EffectiveParameters;
@@ -46,6 +48,7 @@ export class SessionRepository {
       sub: assertResourceId(input.sub, 'sub'),
       embedId: assertResourceId(input.embedId, 'embedId'),
       jti: assertResourceId(input.jti, 'jti'),
+      tokenIssuedAt: epochSecondsOf(input.tokenIssuedAt),
       lockedParams: input.lockedParams,
       editableParams: input.editableParams,
       expiresAt: this.futureExpiry(input.expiresAt),
@@ -95,12 +98,13 @@ export class SessionRepository {
 
   /**
    * Extends a live session with a newly redeemed token for the same viewer, tenant and embed
-   * (conditional update; otherwise `EmbedSessionInvalid`). The session keeps its parameter state.
+   * (conditional update; otherwise `EmbedSessionInvalid`). The session keeps the viewer's editable
+   * state; the locked values follow the new token, which is authoritative.
    */
   async renew(
     sessionId: string,
     owner: SessionOwner,
-    input: { jti: string; expiresAt: number },
+    input: { jti: string; tokenIssuedAt: number; lockedParams: EffectiveParameters; expiresAt: number },
   ): Promise<EmbedSession> {
     const expiresAt = this.futureExpiry(input.expiresAt);
     try {
@@ -108,11 +112,14 @@ export class SessionRepository {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: { pk: sessionPk(sessionId), sk: SESSION_SK },
-          UpdateExpression: 'SET jti = :jti, expiresAt = :expiresAt, #ttl = :ttl',
+          UpdateExpression:
+            'SET jti = :jti, tokenIssuedAt = :iat, lockedParams = :locked, expiresAt = :expiresAt, #ttl = :ttl',
           ConditionExpression: 'tenantId = :tenantId AND #sub = :sub AND embedId = :embedId AND expiresAt > :now',
           ExpressionAttributeNames: { '#ttl': 'ttl', '#sub': 'sub' },
           ExpressionAttributeValues: {
             ':jti': assertResourceId(input.jti, 'jti'),
+            ':iat': epochSecondsOf(input.tokenIssuedAt),
+            ':locked': input.lockedParams,
             ':expiresAt': expiresAt,
             ':ttl': ttlOf(expiresAt),
             ':tenantId': owner.tenantId,
@@ -167,6 +174,11 @@ export class SessionRepository {
   }
 }
 
+function epochSecondsOf(value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new ValidationFailed('tokenIssuedAt', 'must be epoch seconds');
+  return value;
+}
+
 function ttlOf(expiresAtMs: number): number {
   return epochSeconds(expiresAtMs) + 60;
 }
@@ -178,6 +190,7 @@ function toSession(item: Record<string, unknown>): EmbedSession {
     sub: item.sub as string,
     embedId: item.embedId as string,
     jti: item.jti as string,
+    tokenIssuedAt: item.tokenIssuedAt as number,
     lockedParams: (item.lockedParams as EffectiveParameters | undefined) ?? {},
     editableParams: (item.editableParams as EffectiveParameters | undefined) ?? {},
     expiresAt: item.expiresAt as number,
