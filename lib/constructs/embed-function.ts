@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { LAMBDA_BUNDLE_OPTIONS, LAMBDA_NODE_OPTIONS } from '../bundling.ts';
+import { ENABLE_RUNTIME_SOURCE_MAPS, LAMBDA_BUNDLE_OPTIONS } from '../bundling.ts';
 import type { StageConfig } from '../config.ts';
 import { ENV, type FunctionSpec, handlerEntry } from '../functions.ts';
 import type { SigningSecrets } from './signing-secrets.ts';
@@ -102,7 +102,7 @@ export class EmbedFunction extends NodejsFunction {
         [ENV.serviceName]: spec.name,
         [ENV.metricsNamespace]: config.metricsNamespace,
         [ENV.logLevel]: config.logLevel,
-        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+        ...(ENABLE_RUNTIME_SOURCE_MAPS ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       },
       bundling: {
         target: LAMBDA_BUNDLE_OPTIONS.target,

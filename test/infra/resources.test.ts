@@ -209,7 +209,7 @@ describe('functions', () => {
         Object.keys((fn.properties.Environment as { Variables: Props }).Variables).sort(),
       ]),
     );
-    const powertools = ['LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'];
+    const powertools = ['LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
     const withCommon = (...names: string[]) => [...powertools, ...names].sort();
     expect(environment).toEqual({
       EmbedTokensFunction: withCommon(
