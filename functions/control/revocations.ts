@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationFailed } from '#errors';
 import { batchGetAll, type Clock, epochSeconds, type TableRef } from './dynamo.ts';
 import { assertTenantId, revokedEmbedSk, revokedTokenSk, revokedUserSk, tenantPk } from './keys.ts';
@@ -10,6 +10,13 @@ export interface RevocationCheck {
   readonly revoked: boolean;
   readonly scope?: RevocationScope;
 }
+
+/** One revocation in force, as the admin API lists it. */
+export type Revocation = { readonly revokedBy: string; readonly revokedAt: string } & (
+  | { readonly scope: 'token'; readonly jti: string }
+  | { readonly scope: 'user'; readonly sub: string; readonly revokedBefore: number }
+  | { readonly scope: 'embed'; readonly embedId: string; readonly revokedBefore: number }
+);
 
 /** Tokens kept in the revocation list after their expiry, for clock skew, before TTL removes them. */
 const TOKEN_REVOCATION_GRACE_SECONDS = 300;
@@ -80,6 +87,41 @@ export class RevocationRepository {
     const embed = bySk.get(keys[2]!.sk);
     if (embed && input.iat <= (embed.revokedBefore as number)) return { revoked: true, scope: 'embed' };
     return { revoked: false };
+  }
+
+  /** The tenant's revocations in force (token revocations past their expiry are gone by TTL or filtered out). */
+  async list(tenantId: string): Promise<Revocation[]> {
+    const revocations: Revocation[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    const nowSeconds = epochSeconds(this.now());
+    do {
+      const page = await this.table.client.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': tenantPk(assertTenantId(tenantId)), ':prefix': 'REVOKED#' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (typeof item.ttl === 'number' && item.ttl <= nowSeconds) continue;
+        const base = { revokedBy: item.revokedBy as string, revokedAt: item.revokedAt as string };
+        if (typeof item.jti === 'string') revocations.push({ scope: 'token', jti: item.jti, ...base });
+        else if (typeof item.sub === 'string') {
+          revocations.push({ scope: 'user', sub: item.sub, revokedBefore: item.revokedBefore as number, ...base });
+        } else if (typeof item.embedId === 'string') {
+          revocations.push({
+            scope: 'embed',
+            embedId: item.embedId,
+            revokedBefore: item.revokedBefore as number,
+            ...base,
+          });
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+      if (revocations.length >= 10_000) break;
+    } while (startKey);
+    return revocations;
   }
 
   private async put(tenantId: string, sk: string, by: string, attributes: Record<string, unknown>): Promise<void> {

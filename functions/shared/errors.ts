@@ -232,6 +232,30 @@ export class Forbidden extends EmbedError {
   }
 }
 
+/** Signing for another viewer, or setting locked parameters, needs the `embed-signers` group. */
+export class SignerRequired extends Forbidden {
+  override readonly code = 'EMBED_SIGNER_REQUIRED';
+  constructor(message = 'Only embed signers may sign for another viewer or set locked parameters.') {
+    super(message);
+  }
+}
+
+/** The viewer named by a signer is not a user of the signer's tenant (or does not exist). */
+export class ViewerNotInTenant extends Forbidden {
+  override readonly code = 'VIEWER_NOT_IN_TENANT';
+  constructor() {
+    super('The viewer is not a user of your tenant.');
+  }
+}
+
+/** The admin API needs the `tenant-admins` group. */
+export class AdminRequired extends Forbidden {
+  override readonly code = 'TENANT_ADMIN_REQUIRED';
+  constructor() {
+    super('This needs the tenant-admins group.');
+  }
+}
+
 /** The resource does not exist, or exists in another tenant (indistinguishable on purpose). */
 export class NotFound extends EmbedError {
   readonly code = 'NOT_FOUND';

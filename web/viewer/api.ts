@@ -14,7 +14,7 @@ export interface WidgetResult {
   readonly truncated: boolean;
 }
 
-/** `POST /v1/embed/query` response, also the `data` of a new session. */
+/** `POST /v1/embed/query` response (also accepted as an optional `data` of a new session). */
 export interface QueryResult {
   readonly widgets: Readonly<Record<string, WidgetResult>>;
   readonly parameters: Readonly<Record<string, unknown>>;
@@ -45,7 +45,8 @@ export interface SessionResponse {
   readonly embed: { readonly id: string; readonly allowedOrigins: readonly string[] };
   readonly dashboard: { readonly id: string; readonly title: string; readonly widgets: readonly WidgetDefinition[] };
   readonly parameters: readonly EditableParameter[];
-  readonly data: QueryResult;
+  /** Present only if the API inlines the first result; otherwise the viewer queries right away. */
+  readonly data?: QueryResult;
 }
 
 /** `POST /v1/embed/sessions/{sessionId}/renew` response. */
@@ -139,7 +140,7 @@ function parseSession(value: unknown): SessionResponse {
       widgets,
     },
     parameters,
-    data: parseQueryResult(value.data),
+    ...(value.data === undefined ? {} : { data: parseQueryResult(value.data) }),
   };
 }
 
@@ -165,11 +166,12 @@ export class EmbedApi {
   /** Data for all widgets of the session's dashboard, with the viewer's parameter values. */
   async query(
     sessionId: string,
+    embedId: string,
     params: Record<string, unknown>,
     idToken: string,
     signal?: AbortSignal,
   ): Promise<QueryResult> {
-    return parseQueryResult(await this.post('/v1/embed/query', { sessionId, params }, idToken, signal));
+    return parseQueryResult(await this.post('/v1/embed/query', { sessionId, embedId, params }, idToken, signal));
   }
 
   private async post(path: string, payload: unknown, idToken: string, signal?: AbortSignal): Promise<unknown> {

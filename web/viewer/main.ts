@@ -95,6 +95,7 @@ class EmbedViewer {
 
   constructor(
     private readonly api: EmbedApi,
+    private readonly embedId: string,
     private readonly bridge: HostBridge,
     private readonly screen: ViewerScreen,
   ) {}
@@ -132,9 +133,16 @@ class EmbedViewer {
     );
     this.dashboard = view;
     this.screen.showDashboard(view);
-    view.update(session.data);
     this.scheduleRenewal();
-    this.bridge.post({ type: 'rendered' });
+    if (session.data) {
+      view.update(session.data);
+      this.bridge.post({ type: 'rendered' });
+    } else {
+      // The first query right away (no debounce): session + query are the two calls to a full render.
+      void this.runQuery().then(() => {
+        if (this.dashboard === view && view.hasData) this.bridge.post({ type: 'rendered' });
+      });
+    }
   }
 
   /** Calls the API with the current ID token; if it has expired, asks the host once for a new one. */
@@ -171,7 +179,9 @@ class EmbedViewer {
     dashboard.setUpdating(true);
     let data: QueryResult;
     try {
-      data = await this.withAuth((idToken) => this.api.query(session.id, reading.values, idToken, abort.signal));
+      data = await this.withAuth((idToken) =>
+        this.api.query(session.id, this.embedId, reading.values, idToken, abort.signal),
+      );
     } catch (error) {
       if (abort.signal.aborted || seq !== this.querySeq) return;
       dashboard.setUpdating(false);
@@ -260,7 +270,7 @@ function boot(): void {
     screen.showError('EMBED_NOT_FRAMED');
     return;
   }
-  const viewer = new EmbedViewer(new EmbedApi(config.apiBaseUrl), bridge, screen);
+  const viewer = new EmbedViewer(new EmbedApi(config.apiBaseUrl), config.embedId, bridge, screen);
   bridge.start();
   bridge.post({ type: 'ready' });
   void viewer.start(fragmentToken);

@@ -47,7 +47,12 @@ export class DashboardView {
   /** Gives every widget its slice of one query result. */
   update(data: QueryResult): void {
     for (const [id, view] of this.widgets) view.update(data.widgets[id]);
+    this.hasData = true;
+    this.grid.dataset.rendered = 'true';
   }
+
+  /** True once the widgets show data (the first full render). */
+  hasData = false;
 
   /** Dims the widgets while a query is in flight (the previous data stays readable). */
   setUpdating(updating: boolean): void {

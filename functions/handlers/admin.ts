@@ -1,0 +1,234 @@
+import { createEmbed, updateEmbed } from '../admin/embeds.ts';
+import { rotateSigningKeyNow } from '../admin/signing-keys.ts';
+import {
+  auditQuery,
+  createDashboardBody,
+  createDatasetBody,
+  createEmbedBody,
+  dashboardBody,
+  dashboardIdPath,
+  datasetIdPath,
+  embedIdPath,
+  importRowsBody,
+  mappingIdPath,
+  revocationBody,
+  rlsMappingBody,
+  rlsRulesBody,
+  updateEmbedBody,
+} from '../api/schemas.ts';
+import { type ApiRequest, type RouteHandler, createApiHandler } from '../http/api-handler.ts';
+import { controlRepositories } from '../http/control-repositories.ts';
+import { auditRefusals, createObservability } from '../http/observability.ts';
+import { parseBody, validate } from '../http/request.ts';
+import type { ApiResult } from '../http/responses.ts';
+import { AdminRequired, Conflict, NotFound } from '#errors';
+import { importDataset } from '#datasets/import';
+import { secretsManagerClient, stsClient } from '#shared/clients';
+import { listEnv, optionalEnv, requireEnv } from '#shared/config';
+import { GROUP_TENANT_ADMINS } from '#shared/identity';
+import { TenantScopedClients } from '#shared/tenant-credentials';
+import { createKeySetRepository } from '#keys/key-set';
+import { DEFAULT_SIGNING_KEY_SECRET_PREFIX } from '#keys/secret-value';
+import { MAX_TOKEN_LIFETIME_SECONDS } from '#token/format';
+
+/**
+ * The admin API (`/v1/admin/...`): `tenant-admins` only, and always the caller's own tenant: the
+ * tenant comes from the verified claims and every repository call is keyed by it, so an id of
+ * another tenant's resource is simply not found. Dataset rows are written through the
+ * tenant-scoped writer role, never with this function's own credentials.
+ */
+
+const config = {
+  controlTable: requireEnv('CONTROL_TABLE_NAME'),
+  dataTable: requireEnv('DATA_TABLE_NAME'),
+  tenantDataWriterRoleArn: requireEnv('TENANT_DATA_WRITER_ROLE_ARN'),
+  secretPrefix: optionalEnv('SIGNING_KEY_SECRET_PREFIX', DEFAULT_SIGNING_KEY_SECRET_PREFIX),
+  allowedOrigins: listEnv('ALLOWED_ORIGINS'),
+};
+
+/** Largest import body: below Lambda's 6 MB synchronous payload limit. */
+const MAX_IMPORT_BODY_BYTES = 5_800_000;
+
+const { logger, metrics } = createObservability('admin');
+const repositories = controlRepositories(config.controlTable);
+const { audit, datasets, dashboards, embeds, rls, revocations } = repositories;
+const writers = new TenantScopedClients({ sts: stsClient(), roleArn: config.tenantDataWriterRoleArn });
+const keySets = createKeySetRepository({ documentClient: repositories.table.client, tableName: config.controlTable });
+
+type AdminRoute = (request: ApiRequest, tenantId: string) => Promise<ApiResult>;
+
+/** Wraps a route: admin group required, and every successful change is audited. */
+function admin(action: string | undefined, route: AdminRoute): RouteHandler {
+  return async (request) => {
+    if (!request.caller.groups.includes(GROUP_TENANT_ADMINS)) throw new AdminRequired();
+    const result = await route(request, request.caller.tenantId);
+    if (action) {
+      await audit.append({
+        tenantId: request.caller.tenantId,
+        sub: request.caller.sub,
+        action,
+        ...(request.pathParameters.embedId ? { embedId: request.pathParameters.embedId } : {}),
+        outcome: 'allowed',
+        reason: 'OK',
+      });
+    }
+    return result;
+  };
+}
+
+const body = <S extends Parameters<typeof parseBody>[2]>(request: ApiRequest, schema: S, maxBytes?: number) =>
+  parseBody(request.rawBody, request.isBase64Encoded, schema, maxBytes);
+
+const routes: Record<string, RouteHandler> = {
+  'GET /v1/admin/datasets': admin(undefined, async (_request, tenantId) => ({
+    status: 200,
+    body: { datasets: await datasets.list(tenantId) },
+  })),
+  'POST /v1/admin/datasets': admin('admin.dataset.create', async (request, tenantId) => {
+    const input = body(request, createDatasetBody);
+    return { status: 201, body: await datasets.create({ tenantId, ...input }) };
+  }),
+  'GET /v1/admin/datasets/{datasetId}': admin(undefined, async (request, tenantId) => {
+    const { datasetId } = validate(datasetIdPath, request.pathParameters, 'path');
+    return { status: 200, body: await datasets.require(tenantId, datasetId) };
+  }),
+  'POST /v1/admin/datasets/{datasetId}/imports': admin('admin.dataset.import', async (request, tenantId) => {
+    const { datasetId } = validate(datasetIdPath, request.pathParameters, 'path');
+    const input = body(request, importRowsBody, MAX_IMPORT_BODY_BYTES);
+    const summary = await importDataset(
+      { tenantId, datasetId, format: input.format, content: input.content },
+      { datasets, data: { client: writers.documentClient(tenantId), tableName: config.dataTable } },
+    );
+    return { status: 200, body: summary };
+  }),
+  'GET /v1/admin/datasets/{datasetId}/rls-rules': admin(undefined, async (request, tenantId) => {
+    const { datasetId } = validate(datasetIdPath, request.pathParameters, 'path');
+    await datasets.require(tenantId, datasetId);
+    return { status: 200, body: { datasetId, rules: (await rls.getRules(tenantId, datasetId)) ?? [] } };
+  }),
+  'PUT /v1/admin/datasets/{datasetId}/rls-rules': admin('admin.rls.update', async (request, tenantId) => {
+    const { datasetId } = validate(datasetIdPath, request.pathParameters, 'path');
+    const input = body(request, rlsRulesBody);
+    const dataset = await datasets.require(tenantId, datasetId);
+    return {
+      status: 200,
+      body: { datasetId, rules: await rls.putRules(tenantId, datasetId, input.rules, dataset.schema) },
+    };
+  }),
+  'GET /v1/admin/rls-mappings/{mappingId}': admin(undefined, async (request, tenantId) => {
+    const { mappingId } = validate(mappingIdPath, request.pathParameters, 'path');
+    const mapping = (await rls.getMappings(tenantId, [mappingId])).get(mappingId);
+    if (!mapping) throw new NotFound('mapping');
+    return { status: 200, body: mapping };
+  }),
+  'PUT /v1/admin/rls-mappings/{mappingId}': admin('admin.rls-mapping.update', async (request, tenantId) => {
+    const { mappingId } = validate(mappingIdPath, request.pathParameters, 'path');
+    const input = body(request, rlsMappingBody);
+    return { status: 200, body: await rls.putMapping(tenantId, { id: mappingId, entries: input.entries }) };
+  }),
+  'GET /v1/admin/dashboards': admin(undefined, async (_request, tenantId) => ({
+    status: 200,
+    body: { dashboards: await dashboards.list(tenantId) },
+  })),
+  'POST /v1/admin/dashboards': admin('admin.dashboard.create', async (request, tenantId) => {
+    const input = body(request, createDashboardBody);
+    if (await dashboards.get(tenantId, input.dashboardId)) throw new Conflict('The dashboard already exists.');
+    return { status: 201, body: await dashboards.save({ tenantId, ...input }) };
+  }),
+  'GET /v1/admin/dashboards/{dashboardId}': admin(undefined, async (request, tenantId) => {
+    const { dashboardId } = validate(dashboardIdPath, request.pathParameters, 'path');
+    const dashboard = await dashboards.get(tenantId, dashboardId);
+    if (!dashboard) throw new NotFound('dashboard');
+    return { status: 200, body: dashboard };
+  }),
+  'PUT /v1/admin/dashboards/{dashboardId}': admin('admin.dashboard.update', async (request, tenantId) => {
+    const { dashboardId } = validate(dashboardIdPath, request.pathParameters, 'path');
+    const input = body(request, dashboardBody);
+    if (!(await dashboards.get(tenantId, dashboardId))) throw new NotFound('dashboard');
+    return { status: 200, body: await dashboards.save({ tenantId, dashboardId, ...input }) };
+  }),
+  'GET /v1/admin/embeds': admin(undefined, async (_request, tenantId) => ({
+    status: 200,
+    body: { embeds: await embeds.list(tenantId) },
+  })),
+  'POST /v1/admin/embeds': admin('admin.embed.create', async (request, tenantId) => {
+    const input = body(request, createEmbedBody);
+    return { status: 201, body: await createEmbed({ embeds, dashboards }, tenantId, input) };
+  }),
+  'GET /v1/admin/embeds/{embedId}': admin(undefined, async (request, tenantId) => {
+    const { embedId } = validate(embedIdPath, request.pathParameters, 'path');
+    const embed = await embeds.get(tenantId, embedId);
+    if (!embed) throw new NotFound('embed');
+    return { status: 200, body: embed };
+  }),
+  'PATCH /v1/admin/embeds/{embedId}': admin('admin.embed.update', async (request, tenantId) => {
+    const { embedId } = validate(embedIdPath, request.pathParameters, 'path');
+    const changes = body(request, updateEmbedBody);
+    return { status: 200, body: await updateEmbed({ embeds, dashboards }, tenantId, embedId, changes) };
+  }),
+  'POST /v1/admin/signing-keys/rotate': admin('admin.signing-key.rotate', async (_request, tenantId) => ({
+    status: 202,
+    body: await rotateSigningKeyNow({
+      secrets: secretsManagerClient(),
+      keySets,
+      prefix: config.secretPrefix,
+      tenantId,
+      now: Date.now,
+    }),
+  })),
+  'GET /v1/admin/revocations': admin(undefined, async (_request, tenantId) => ({
+    status: 200,
+    body: { revocations: await revocations.list(tenantId) },
+  })),
+  'POST /v1/admin/revocations': admin('admin.revocation.create', async (request, tenantId) => {
+    const input = body(request, revocationBody);
+    const by = request.caller.sub;
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    switch (input.scope) {
+      case 'token':
+        // No live token outlives the hard cap: keeping the revocation that long covers any token with this id.
+        await revocations.revokeToken({
+          tenantId,
+          jti: input.jti,
+          exp: nowSeconds + MAX_TOKEN_LIFETIME_SECONDS + 60,
+          by,
+        });
+        return { status: 201, body: { scope: 'token', jti: input.jti } };
+      case 'user':
+        return {
+          status: 201,
+          body: {
+            scope: 'user',
+            sub: input.sub,
+            revokedBefore: await revocations.revokeUser({ tenantId, sub: input.sub, by }),
+          },
+        };
+      case 'embed':
+        return {
+          status: 201,
+          body: {
+            scope: 'embed',
+            embedId: input.embedId,
+            revokedBefore: await revocations.revokeEmbed({ tenantId, embedId: input.embedId, by }),
+          },
+        };
+    }
+  }),
+  'GET /v1/admin/audit': admin(undefined, async (request, tenantId) => {
+    const query = validate(auditQuery, request.query, 'query');
+    return {
+      status: 200,
+      body: await audit.list(tenantId, {
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      }),
+    };
+  }),
+};
+
+export const handler = createApiHandler({
+  logger,
+  allowedOrigins: config.allowedOrigins,
+  routes,
+  onRefusal: auditRefusals({ audit, metrics, logger, actions: {}, fallback: 'admin.request' }),
+});
