@@ -126,6 +126,7 @@ async function runAutocannon(input: {
           ...request,
           body: JSON.stringify({
             sessionId: input.sessionId,
+            embedId: DEMO_TENANTS.acme.embedId,
             params: { dateRange: input.ranges[next++ % input.ranges.length] },
           }),
         }),
@@ -209,9 +210,8 @@ async function roundTripsInChromium(stack: DevStack, username: string, password:
     await page.getByTestId('login-username').fill(username);
     await page.getByTestId('login-password').fill(password);
     await page.getByTestId('login-submit').click();
-    const frame = await (await page.waitForSelector('[data-testid="embed-container"] iframe')).contentFrame();
-    if (!frame) throw new Error('no viewer frame');
-    await frame.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+    // The demo app says so when the SDK reports `rendered`: the widgets show their data.
+    await page.getByText('Dashboard loaded.').waitFor({ timeout: 30_000 });
     return calls.length;
   } finally {
     await browser.close();
@@ -224,7 +224,7 @@ async function roundTripsFromProtocol(stack: DevStack, username: string, passwor
   const widgets = ((session.dashboard as { widgets?: { id: string }[] } | undefined)?.widgets ?? []).map((w) => w.id);
   const data = (session.data as { widgets?: Record<string, unknown> } | undefined)?.widgets ?? {};
   if (widgets.every((id) => id in data)) return 1;
-  await post('/v1/embed/query', { sessionId: session.sessionId, params: {} });
+  await post('/v1/embed/query', { sessionId: session.sessionId, embedId: DEMO_TENANTS.acme.embedId });
   return 2;
 }
 

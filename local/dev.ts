@@ -7,7 +7,8 @@
  * `lib/routes.ts`, builds the viewer, SDK and demo host app with `buildWeb`, seeds the demo
  * (`local/seed.ts`) and serves everything from ONE port on 127.0.0.1:
  *
- *   http://127.0.0.1:<port>   viewer origin: `GET /embed/{embedId}`, `/viewer/*` assets, the API
+ *   http://127.0.0.1:<port>   viewer origin: `GET /embed/{tenantId}/{embedId}` (and `/embed/{embedId}`),
+ *                             `/viewer/*` assets, the API
  *                             (`/v1/...`), `/health`
  *   http://localhost:<port>   demo host app origin: `/demo/` (acme), `/demo/globex/` (globex),
  *                             `/demo/config.json`, `POST /demo-auth/login`, `/sdk/*`
@@ -34,6 +35,7 @@ import { decodeJwt } from 'jose';
 import { ENV } from '../lib/functions.ts';
 import { CONTROL_TABLE, DATA_TABLE } from '../lib/table-design.ts';
 import { EmbedRepository } from '../functions/control/embeds.ts';
+import { isTenantId } from '../functions/shared/identity.ts';
 import { TenantRepository } from '../functions/control/tenants.ts';
 import {
   createCspNonce,
@@ -96,7 +98,7 @@ export interface DevStackUrls {
   readonly demoOrigin: string;
   /** Base of the embed API, e.g. `<api>/v1/embed/query`. */
   readonly api: string;
-  /** Embed URLs are `<viewerBase>/embed/<embedId>#token=…`. */
+  /** Embed URLs are `<viewerBase>/embed/<tenantId>/<embedId>#token=…`. */
   readonly viewerBase: string;
   /** The acme demo host app (login page). */
   readonly demo: string;
@@ -366,24 +368,29 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
 // The site: health, demo login, demo config, viewer page, static bundles
 // ---------------------------------------------------------------------------------------------
 
-type EmbedLookup = (embedId: string) => Promise<{ state: ViewerEmbedState; allowedOrigins: readonly string[] }>;
+type EmbedLookup = (
+  tenantId: string | undefined,
+  embedId: string,
+) => Promise<{ state: ViewerEmbedState; allowedOrigins: readonly string[] }>;
 
 /**
- * Finds an embed by id across tenants, as the viewer page URL carries no tenant. Read on every
- * request (no cache), so disabling an embed or changing its origins applies at once. An id that
- * two tenants use is ambiguous and answered as not found rather than guessing.
+ * Finds the embed a viewer page is for. Embed URLs carry the tenant (`/embed/<tenantId>/<embedId>`),
+ * which makes this one read; a URL with the embed id alone is still served by looking the id up
+ * in every tenant, and an id two tenants use is answered as not found rather than guessed. Read on
+ * every request (no cache), so disabling an embed or changing its origins applies at once.
  */
 function embedLookup(control: { client: DynamoDBDocumentClient; tableName: string }): EmbedLookup {
   const tenants = new TenantRepository(control);
   const embeds = new EmbedRepository(control);
-  return async (embedId) => {
-    const found = [];
-    for (const tenant of await tenants.list()) {
-      const embed = await embeds.get(tenant.tenantId, embedId);
-      if (embed) found.push(embed);
-    }
+  return async (tenantId, embedId) => {
+    const notFound = { state: 'not-found' as const, allowedOrigins: [] };
+    if (!EMBED_ID_PATTERN.test(embedId) || (tenantId !== undefined && !isTenantId(tenantId))) return notFound;
+    const candidates = tenantId !== undefined ? [tenantId] : (await tenants.list()).map((tenant) => tenant.tenantId);
+    const found = (await Promise.all(candidates.map((candidate) => embeds.get(candidate, embedId)))).filter(
+      (embed) => embed !== undefined,
+    );
     const embed = found.length === 1 ? found[0] : undefined;
-    if (!embed) return { state: 'not-found', allowedOrigins: [] };
+    if (!embed) return notFound;
     return { state: embed.enabled ? 'active' : 'disabled', allowedOrigins: embed.allowedOrigins };
   };
 }
@@ -467,13 +474,14 @@ function createSiteRoutes(input: SiteInput): {
     },
     {
       method: 'GET',
-      path: /^\/embed\/[^/]*$/,
+      path: /^\/embed\/(?:[^/]+\/)?[^/]*$/,
       handle: async (request, response) => {
         if (onlyOn(viewerHost, urls.viewerOrigin, request, response)) return;
-        const embedId = decodeURIComponent(pathOf(request).slice('/embed/'.length));
-        const found = EMBED_ID_PATTERN.test(embedId)
-          ? await input.lookupEmbed(embedId)
-          : { state: 'not-found' as const, allowedOrigins: [] };
+        // `/embed/<tenantId>/<embedId>`, or `/embed/<embedId>`; ids are plain ASCII, so no decoding.
+        const segments = pathOf(request).slice('/embed/'.length).split('/');
+        const embedId = segments.at(-1) ?? '';
+        const tenantId = segments.length === 2 ? segments[0] : undefined;
+        const found = await input.lookupEmbed(tenantId, embedId);
         const page = renderViewerPage({
           embedId,
           allowedOrigins: found.allowedOrigins,
@@ -620,7 +628,7 @@ function banner(stack: DevStack, run: { stateDir: string | undefined; seconds: n
     '',
     `  Demo host app (acme)    ${urls.demo}          origin ${urls.demoOrigin}`,
     `  Demo host app (globex)  ${urls.globexDemo}`,
-    `  Viewer                  ${urls.viewerBase}/embed/<embedId>   origin ${urls.viewerOrigin}`,
+    `  Viewer                  ${urls.viewerBase}/embed/<tenantId>/<embedId>   origin ${urls.viewerOrigin}`,
     `  API                     ${urls.api}/v1/…   (CORS: ${urls.demoOrigin})`,
     `  Health                  ${urls.health}`,
     `  Embeds                  ${Object.entries(stack.embedIds)

@@ -70,18 +70,28 @@ export async function viewerFrame(page: Page): Promise<Frame> {
   const handle = await page.waitForSelector(VIEWER_IFRAME);
   for (let attempt = 0; attempt < 50; attempt++) {
     const frame = await handle.contentFrame();
-    if (frame && frame.url().startsWith('http')) return frame;
+    if (frame?.url().startsWith('http')) return frame;
     await page.waitForTimeout(100);
   }
   throw new Error('The viewer iframe never navigated');
 }
 
-/** Waits until the viewer shows `ready` or `error` and returns which. */
+/**
+ * Waits until the viewer has either rendered the dashboard WITH its data (the demo app shows
+ * "Dashboard loaded." when the SDK reports `rendered`) or shows an error; returns which.
+ */
 export async function viewerSettled(page: Page, timeoutMs = 20_000): Promise<{ frame: Frame; state: string }> {
   const frame = await viewerFrame(page);
-  await frame.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: timeoutMs });
-  const state = await frame.evaluate(() => document.body.dataset.state ?? '');
-  return { frame, state };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await frame.evaluate(() => document.body.dataset.state ?? '').catch(() => '');
+    if (state === 'error') return { frame, state };
+    if (state === 'ready' && (await page.getByTestId('status').textContent()) === 'Dashboard loaded.') {
+      return { frame, state };
+    }
+    if (Date.now() > deadline) throw new Error(`The viewer did not settle (state "${state}")`);
+    await page.waitForTimeout(50);
+  }
 }
 
 /** The cells of one column of a table widget, located by its header text. */
