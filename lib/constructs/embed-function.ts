@@ -15,14 +15,36 @@ import { indexArns } from './index-arns.ts';
 import type { TenantDataRole } from './tenant-data-role.ts';
 
 /**
- * Control-table access modes:
- * - `read`: item reads only.
- * - `readAppendAudit`: item reads, plus `PutItem` restricted to audit partitions (`AUDIT#…`), so a
- *   function that only needs to leave an audit trail cannot rewrite tenants, embeds or sessions.
- * - `readWrite`: item reads and writes.
- * None of them includes Scan: every access pattern of the control table is a key lookup or a Query.
+ * Control-table access: `read` (item reads) or `readWrite` (item reads and writes). Neither
+ * includes Scan: every access pattern of the control table is a key lookup or a Query. A `read`
+ * function that must write a few item kinds gets `ScopedControlWrite`s instead of `readWrite`.
  */
-export type ControlTableAccess = 'read' | 'readAppendAudit' | 'readWrite';
+export type ControlTableAccess = 'read' | 'readWrite';
+
+/**
+ * A write limited by partition-key prefix (`dynamodb:LeadingKeys`), so a function that only
+ * leaves an audit trail or updates session state cannot rewrite tenants, embeds or keys.
+ */
+export interface ScopedControlWrite {
+  readonly sid: string;
+  readonly actions: readonly string[];
+  /** `StringLike` pattern every partition key written must match, e.g. `AUDIT#*`. */
+  readonly partitionPattern: string;
+}
+
+/** Append audit events (`AUDIT#<tenant>` partitions). */
+export const AUDIT_APPEND: ScopedControlWrite = Object.freeze({
+  sid: 'ControlTableAuditAppend',
+  actions: Object.freeze(['dynamodb:PutItem']),
+  partitionPattern: 'AUDIT#*',
+});
+
+/** Update embed sessions in place (`SESSION#<id>` partitions), e.g. the viewer's editable parameters. */
+export const SESSION_UPDATE: ScopedControlWrite = Object.freeze({
+  sid: 'ControlTableSessionUpdate',
+  actions: Object.freeze(['dynamodb:UpdateItem']),
+  partitionPattern: 'SESSION#*',
+});
 
 /** `read`: the signer reads private keys. `rotate`: the rotation handler's four Secrets Manager steps. */
 export type SigningSecretAccess = 'read' | 'rotate';
@@ -39,8 +61,6 @@ export const CONTROL_TABLE_WRITE_ACTIONS = Object.freeze([
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
 ]);
-/** Partition-key prefix of audit events in the control table (`AUDIT#<tenant>`). */
-export const AUDIT_PARTITION_PATTERN = 'AUDIT#*';
 
 export const SIGNING_SECRET_ACTIONS: Readonly<Record<SigningSecretAccess, readonly string[]>> = Object.freeze({
   read: Object.freeze(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']),
@@ -130,24 +150,27 @@ export class EmbedFunction extends NodejsFunction {
     });
   }
 
-  /** Sets `CONTROL_TABLE_NAME` and grants item access to the control table and its indexes. */
-  bindControlTable(table: ITable, mode: ControlTableAccess): this {
+  /**
+   * Sets `CONTROL_TABLE_NAME` and grants item access to the control table and its indexes, plus
+   * any writes scoped to partition-key prefixes.
+   */
+  bindControlTable(table: ITable, mode: ControlTableAccess, scopedWrites: readonly ScopedControlWrite[] = []): this {
     this.addEnvironment(ENV.controlTableName, table.tableName);
     // Named indexes from the shared key design rather than `index/*`: no wildcard to justify.
     const resources = [table.tableArn, ...indexArns(table, CONTROL_TABLE)];
     const read = [...CONTROL_TABLE_READ_ACTIONS];
     if (mode === 'readWrite') {
       this.grantStatement('ControlTableItemReadWrite', [...read, ...CONTROL_TABLE_WRITE_ACTIONS], resources);
-      return this;
+    } else {
+      this.grantStatement('ControlTableItemRead', read, resources);
     }
-    this.grantStatement('ControlTableItemRead', read, resources);
-    if (mode === 'readAppendAudit') {
+    for (const write of scopedWrites) {
       this.executionRole.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          sid: 'ControlTableAuditAppend',
-          actions: ['dynamodb:PutItem'],
+          sid: write.sid,
+          actions: [...write.actions].sort(),
           resources: [table.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [AUDIT_PARTITION_PATTERN] } },
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [write.partitionPattern] } },
         }),
       );
     }

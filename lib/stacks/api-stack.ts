@@ -4,7 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
 import { ApiWaf } from '../constructs/api-waf.ts';
-import { EmbedFunction } from '../constructs/embed-function.ts';
+import { AUDIT_APPEND, EmbedFunction, SESSION_UPDATE } from '../constructs/embed-function.ts';
 import { EmbedRestApi } from '../constructs/embed-rest-api.ts';
 import { OperationalAlarms } from '../constructs/operational-alarms.ts';
 import type { SigningSecrets } from '../constructs/signing-secrets.ts';
@@ -44,7 +44,7 @@ export class ApiStack extends Stack {
       // The signer: the only API function that can read private keys.
       .bindSigningSecrets(signingSecrets, 'read')
       // Reads embeds and dashboards; records issuances and refusals in the audit log.
-      .bindControlTable(controlTable, 'readAppendAudit')
+      .bindControlTable(controlTable, 'read', [AUDIT_APPEND])
       // Resolves the viewer's verified attributes (tenant, RLS inputs) from the user pool.
       .bindUserPool(props.userPool);
     embedTokens.addEnvironment(ENV.tokenIssuer, config.tokenIssuer);
@@ -59,22 +59,23 @@ export class ApiStack extends Stack {
     embedSessions.addEnvironment(ENV.tokenIssuer, config.tokenIssuer);
     embedSessions.addEnvironment(ENV.tokenAudience, config.tokenAudience);
 
+    // Reads sessions, dashboards, datasets and RLS; writes only audit events and the session's
+    // editable parameters.
     const embedQuery = new EmbedFunction(this, 'EmbedQueryFunction', {
       spec: FUNCTION_SPECS['embed-query'],
       config,
-    }).bindControlTable(controlTable, 'readAppendAudit');
+    }).bindControlTable(controlTable, 'read', [AUDIT_APPEND, SESSION_UPDATE]);
 
     const admin = new EmbedFunction(this, 'AdminFunction', { spec: FUNCTION_SPECS.admin, config })
       .bindControlTable(controlTable, 'readWrite')
       .bindRotationTrigger(signingSecrets, props.rotationFunction);
 
-    // Session opening returns the first query result, so embed-sessions reads data too: both
-    // viewer-path functions share the read-only tenant role; neither has a grant on the table.
+    // Only embed-query reads dataset rows, and only through this role; it has no grant on the table.
     this.tenantDataReader = new TenantDataRole(this, 'TenantDataReader', {
       table: dataTable,
       design: DATA_TABLE,
       access: 'read',
-      trustedRoles: [embedQuery.executionRole, embedSessions.executionRole],
+      trustedRoles: [embedQuery.executionRole],
       description: `Tenant-scoped reads of the data table (${config.stage}); assumed with session tag tenant=<id>`,
     });
     // Imports write rows: a separate role, so the viewer path can never hold write credentials.
@@ -86,7 +87,6 @@ export class ApiStack extends Stack {
       description: `Tenant-scoped reads and writes of the data table (${config.stage}); assumed by admin imports`,
     });
     embedQuery.bindTenantDataRole(this.tenantDataReader);
-    embedSessions.bindTenantDataRole(this.tenantDataReader);
     admin.bindTenantDataRole(this.tenantDataWriter);
 
     this.functions = {

@@ -118,12 +118,12 @@ describe('tenant-scoped data roles', () => {
     expect(reader.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('the reader role is trusted only by the query and sessions execution roles, and only with a tenant session tag', () => {
+  it('the reader role is trusted only by the query execution role, and only with a tenant session tag', () => {
     expect(role('TenantDataReaderRole').AssumeRolePolicyDocument.Statement).toEqual([
       {
         Effect: 'Allow',
         Action: ['sts:AssumeRole', 'sts:TagSession'],
-        Principal: { AWS: ['EmbedQueryFunctionRole.Arn', 'EmbedSessionsFunctionRole.Arn'] },
+        Principal: { AWS: 'EmbedQueryFunctionRole.Arn' },
         Condition: TRUST_CONDITIONS,
       },
     ]);
@@ -209,7 +209,7 @@ describe('function execution roles (exact statements)', () => {
     ]);
   });
 
-  it('embed-sessions (a validator) has control-table read/write and the reader role, but no secret or KMS access', () => {
+  it('embed-sessions (a validator) has control-table read/write only: no data, secret or KMS access', () => {
     expect(roleStatements(synth.templates.api, 'EmbedSessionsFunctionRole')).toEqual([
       XRAY,
       logsOf('EmbedSessionsFunctionLogGroup'),
@@ -219,16 +219,10 @@ describe('function execution roles (exact statements)', () => {
         Action: CONTROL_READ_WRITE,
         Resource: ['Data:ControlTable.Arn', 'Data:ControlTable.Arn/index/gsi1'],
       },
-      {
-        Sid: 'AssumeTenantDataReader',
-        Effect: 'Allow',
-        Action: ['sts:AssumeRole', 'sts:TagSession'],
-        Resource: 'TenantDataReaderRole.Arn',
-      },
     ]);
   });
 
-  it('embed-query reads the control table, appends audit items only, assumes the reader role and has no data-table or secret grant', () => {
+  it('embed-query reads the control table, writes only audit items and session state, assumes the reader role, no data-table or secret grant', () => {
     expect(roleStatements(synth.templates.api, 'EmbedQueryFunctionRole')).toEqual([
       XRAY,
       logsOf('EmbedQueryFunctionLogGroup'),
@@ -239,6 +233,13 @@ describe('function execution roles (exact statements)', () => {
         Resource: ['Data:ControlTable.Arn', 'Data:ControlTable.Arn/index/gsi1'],
       },
       AUDIT_APPEND,
+      {
+        Sid: 'ControlTableSessionUpdate',
+        Effect: 'Allow',
+        Action: 'dynamodb:UpdateItem',
+        Resource: 'Data:ControlTable.Arn',
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SESSION#*'] } },
+      },
       {
         Sid: 'AssumeTenantDataReader',
         Effect: 'Allow',

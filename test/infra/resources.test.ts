@@ -221,14 +221,7 @@ describe('functions', () => {
         'USER_POOL_ID',
         'VIEWER_BASE_URL',
       ),
-      EmbedSessionsFunction: withCommon(
-        'ALLOWED_ORIGINS',
-        'CONTROL_TABLE_NAME',
-        'DATA_TABLE_NAME',
-        'TENANT_DATA_ROLE_ARN',
-        'TOKEN_AUDIENCE',
-        'TOKEN_ISSUER',
-      ),
+      EmbedSessionsFunction: withCommon('ALLOWED_ORIGINS', 'CONTROL_TABLE_NAME', 'TOKEN_AUDIENCE', 'TOKEN_ISSUER'),
       EmbedQueryFunction: withCommon(
         'ALLOWED_ORIGINS',
         'CONTROL_TABLE_NAME',
