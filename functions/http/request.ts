@@ -65,7 +65,8 @@ function describeIssue(issue: z.core.$ZodIssue | undefined, root: unknown): stri
     case 'too_big':
       return `is too big (maximum ${String(issue.maximum)})`;
     case 'invalid_format':
-      return `must be a valid ${issue.format}`;
+      // Patterns carry their own caller-facing message in the schema ("must be an id").
+      return issue.format === 'regex' ? issue.message : `must be a valid ${issue.format}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     default:
