@@ -27,13 +27,13 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { decodeJwt } from 'jose';
 import { ENV } from '../lib/functions.ts';
-import { CONTROL_TABLE, DATA_TABLE } from '../lib/table-design.ts';
+import { CONTROL_TABLE, DATA_TABLE, type KeyDesign } from '../lib/table-design.ts';
 import { EmbedRepository } from '../functions/control/embeds.ts';
 import { isTenantId } from '../functions/shared/identity.ts';
 import { TenantRepository } from '../functions/control/tenants.ts';
@@ -269,8 +269,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       },
     });
     await Promise.all([
-      createTable(dynamoClient, controlTableName, CONTROL_TABLE),
-      createTable(dynamoClient, dataTableName, DATA_TABLE),
+      ensureTable(dynamoClient, controlTableName, CONTROL_TABLE),
+      ensureTable(dynamoClient, dataTableName, DATA_TABLE),
     ]);
     const pool = await bootstrapUserPool(cognito);
 
@@ -362,6 +362,21 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     await stop();
     throw error;
   }
+}
+
+/**
+ * Creates a table unless it exists. On-disk state (`--persist`) already has its tables, and
+ * `createTable` re-enabling TTL on an existing table is refused by DynamoDB Local
+ * ("TimeToLive is already enabled"), so existing tables are left as they are.
+ */
+async function ensureTable(client: DynamoDBClient, tableName: string, design: KeyDesign): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  await createTable(client, tableName, design);
 }
 
 // ---------------------------------------------------------------------------------------------
