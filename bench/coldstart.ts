@@ -89,6 +89,7 @@ async function bundle(name: EmbedFunctionName): Promise<string> {
     external: [...options.externalModules],
     legalComments: options.esbuildArgs['--legal-comments'] as 'none',
     treeShaking: options.esbuildArgs['--tree-shaking'] === 'true',
+    alias: { ...options.alias },
     absWorkingDir: root,
     logLevel: 'error',
   });

@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+
 /**
  * How every Lambda is bundled, in one place. `EmbedFunction` hands these options to
  * `NodejsFunction` (which runs the esbuild CLI) and `bench/coldstart.ts` hands the same options to
@@ -35,7 +37,14 @@ export interface LambdaBundleOptions {
   readonly externalModules: readonly string[];
   /** Extra esbuild flags that `NodejsFunction` has no typed option for. */
   readonly esbuildArgs: Readonly<Record<string, string | boolean>>;
+  /** Module substitutions (esbuild `alias`). */
+  readonly alias: Readonly<Record<string, string>>;
 }
+
+/** The environment-only credential provider that replaces the SDK's default chain inside bundles. */
+export const LAMBDA_CREDENTIALS_MODULE = fileURLToPath(
+  new URL('../functions/shared/lambda-credentials.ts', import.meta.url),
+);
 
 export const LAMBDA_BUNDLE_OPTIONS: LambdaBundleOptions = Object.freeze({
   target: `node${LAMBDA_NODE_MAJOR}`,
@@ -52,6 +61,9 @@ export const LAMBDA_BUNDLE_OPTIONS: LambdaBundleOptions = Object.freeze({
     '--legal-comments': 'none',
     '--tree-shaking': 'true',
   }),
+  // Lambda always hands the role's credentials over in the environment: the SDK's full default
+  // provider chain would be ~135 KB of code that can never run there.
+  alias: Object.freeze({ '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_MODULE }),
 });
 
 /**
@@ -63,3 +75,8 @@ export const ENABLE_RUNTIME_SOURCE_MAPS = false;
 
 /** File name of the bundle inside the asset: ESM output is `index.mjs`, so the handler is `index.handler`. */
 export const BUNDLE_FILE_NAME = 'index.mjs';
+
+/** The esbuild CLI flags for `alias` (what `NodejsFunction` passes on). */
+export function aliasArgs(alias: Readonly<Record<string, string>>): Record<string, boolean> {
+  return Object.fromEntries(Object.entries(alias).map(([from, to]) => [`--alias:${from}=${to}`, true]));
+}

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ValidationFailed } from '#errors';
 
 /** Largest JSON body a route accepts, unless it says otherwise (imports do). */
@@ -8,7 +8,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
  * Parses a JSON request body and validates it with a zod schema. Every failure is a
  * VALIDATION_FAILED (400) naming the first offending field; nothing about the parser leaks.
  */
-export function parseBody<S extends z.ZodType>(
+export function parseBody<S extends z.ZodMiniType>(
   raw: string | null | undefined,
   isBase64Encoded: boolean,
   schema: S,
@@ -31,7 +31,7 @@ export function parseBody<S extends z.ZodType>(
 }
 
 /** Validates any value (path parameters, query strings) against a schema, naming the field on failure. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, fieldPrefix = ''): z.output<S> {
+export function validate<S extends z.ZodMiniType>(schema: S, value: unknown, fieldPrefix = ''): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ENABLE_RUNTIME_SOURCE_MAPS, LAMBDA_BUNDLE_OPTIONS } from '../bundling.ts';
+import { aliasArgs, ENABLE_RUNTIME_SOURCE_MAPS, LAMBDA_BUNDLE_OPTIONS } from '../bundling.ts';
 import type { StageConfig } from '../config.ts';
 import { ENV, type FunctionSpec, handlerEntry } from '../functions.ts';
 import type { SigningSecrets } from './signing-secrets.ts';
@@ -134,7 +134,7 @@ export class EmbedFunction extends NodejsFunction {
         banner: LAMBDA_BUNDLE_OPTIONS.banner,
         bundleAwsSDK: true,
         externalModules: [...LAMBDA_BUNDLE_OPTIONS.externalModules],
-        esbuildArgs: { ...LAMBDA_BUNDLE_OPTIONS.esbuildArgs },
+        esbuildArgs: { ...LAMBDA_BUNDLE_OPTIONS.esbuildArgs, ...aliasArgs(LAMBDA_BUNDLE_OPTIONS.alias) },
       },
     });
     this.executionRole = executionRole;
