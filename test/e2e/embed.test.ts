@@ -5,7 +5,7 @@
  * every cross-origin rule (postMessage origins, CSP frame-ancestors, CORS) is the browser's own.
  */
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,85 @@ afterAll(async () => {
   await browser?.close();
   await cleanupStack?.();
 }, 60_000);
+
+/** A raw HTTP call with an explicit Host header (fetch may not set one), without following redirects. */
+function rawRequest(
+  url: string,
+  options: { host: string; method?: string; body?: string },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      {
+        method: options.method ?? 'GET',
+        headers: { host: options.host, ...(options.body ? { 'content-type': 'application/json' } : {}) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
+describe('dev server', () => {
+  it('serves each origin only its own pages, the health check, the demo config and the demo login', async () => {
+    // Prepare
+    const viewerHost = new URL(stack.urls.viewerOrigin).host;
+    const demoHost = new URL(stack.urls.demoOrigin).host;
+    const at = (path: string) => `${stack.urls.viewerOrigin}${path}`;
+
+    // Act
+    const health = await rawRequest(at('/health'), { host: viewerHost });
+    const config = await rawRequest(at('/demo/config.json'), { host: demoHost });
+    const globexConfig = await rawRequest(at('/demo/globex/config.json'), { host: demoHost });
+    const demoOnViewerHost = await rawRequest(at('/demo/index.html'), { host: viewerHost });
+    const viewerOnDemoHost = await rawRequest(at('/embed/acme/acme-sales'), { host: demoHost });
+    const viewerPage = await rawRequest(at('/embed/acme/acme-sales'), { host: viewerHost });
+    const unknownEmbed = await rawRequest(at('/embed/acme/no-such-embed'), { host: viewerHost });
+    const wrongPassword = await rawRequest(at('/demo-auth/login'), {
+      host: demoHost,
+      method: 'POST',
+      body: JSON.stringify({ username: 'alice', password: 'not-her-password' }),
+    });
+    const rightPassword = await rawRequest(at('/demo-auth/login'), {
+      host: demoHost,
+      method: 'POST',
+      body: JSON.stringify({ username: 'alice', password: 'Demo-alice-2025!' }),
+    });
+
+    // Assess
+    expect(health.status).toBe(200);
+    expect(JSON.parse(config.body)).toMatchObject({ apiBaseUrl: stack.urls.api, embedId: 'acme-sales' });
+    expect(JSON.parse(globexConfig.body)).toMatchObject({ apiBaseUrl: stack.urls.api, embedId: 'globex-sales' });
+    expect(demoOnViewerHost.status).toBe(302);
+    expect(demoOnViewerHost.headers.location).toBe(`${stack.urls.demoOrigin}/demo/index.html`);
+    expect(viewerOnDemoHost.status).toBe(302);
+    expect(viewerOnDemoHost.headers.location).toBe(`${stack.urls.viewerOrigin}/embed/acme/acme-sales`);
+    expect(viewerPage.status).toBe(200);
+    expect(viewerPage.headers['content-security-policy']).toContain(`frame-ancestors ${stack.urls.demoOrigin}`);
+    expect(unknownEmbed.status).toBe(404);
+    expect(unknownEmbed.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(wrongPassword.status).toBe(401);
+    expect(JSON.parse(wrongPassword.body)).toEqual({
+      code: 'UNAUTHENTICATED',
+      message: 'Incorrect username or password.',
+    });
+    expect(rightPassword.status).toBe(200);
+    const tokens = JSON.parse(rightPassword.body) as { idToken: string; accessToken: string; expiresIn: number };
+    expect(jwtClaims(tokens.idToken)['custom:region']).toBe('EU');
+    expect(tokens.expiresIn).toBeGreaterThan(0);
+  });
+});
 
 describe('embedded dashboard through the demo host app', () => {
   it('shows alice only EU rows and bob only US rows (RLS from the identity)', async () => {
