@@ -240,8 +240,11 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       }),
     ]);
 
+    const pool = await bootstrapUserPool(cognito);
     const env = localHandlerEnv({
       dynamoEndpoint: dynamo.endpoint,
+      userPoolId: pool.userPoolId,
+      cognitoEndpoint: cognito.endpoint,
       secretsManagerEndpoint: secretsManager.endpoint,
       stsEndpoint: sts.endpoint,
       allowedOrigins: [demoOrigin],
@@ -272,15 +275,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       ensureTable(dynamoClient, controlTableName, CONTROL_TABLE),
       ensureTable(dynamoClient, dataTableName, DATA_TABLE),
     ]);
-    const pool = await bootstrapUserPool(cognito);
 
-    const handlerEnv: Record<string, string> = {
-      ...env,
-      // The signer looks viewers up in the user pool (AdminGetUser); locally that is cognito-local.
-      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
-      USER_POOL_ID: pool.userPoolId,
-      USER_POOL_CLIENT_ID: pool.clientId,
-    };
+    const handlerEnv: Record<string, string> = { ...env, USER_POOL_CLIENT_ID: pool.clientId };
     // Before any handler module is imported: they read their configuration at cold start.
     applyLocalHandlerEnv(handlerEnv);
 

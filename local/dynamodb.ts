@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import {
   CreateTableCommand,
+  DescribeTimeToLiveCommand,
   DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
@@ -125,11 +126,14 @@ export async function createTable(client: DynamoDBClient, tableName: string, des
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   if (design.ttlAttribute) {
-    await client.send(
-      new UpdateTimeToLiveCommand({
-        TableName: tableName,
-        TimeToLiveSpecification: { AttributeName: design.ttlAttribute, Enabled: true },
-      }),
-    );
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: tableName,
+          TimeToLiveSpecification: { AttributeName: design.ttlAttribute, Enabled: true },
+        }),
+      );
+    }
   }
 }

@@ -20,8 +20,13 @@ export interface LocalHandlerEnvInput {
   readonly stsEndpoint: string;
   /** Origins allowed to call the API and embed the viewer, e.g. the demo app's origin. */
   readonly allowedOrigins: readonly string[];
+  /** cognito-local: the pool the signer looks viewers up in (AdminGetUser), and its endpoint. */
+  readonly userPoolId: string;
+  readonly cognitoEndpoint: string;
   /** Where the embed viewer is served, e.g. the gateway URL. */
   readonly viewerBaseUrl: string;
+  /** Where the viewer page sends its API calls; the viewer's own origin by default (one local gateway serves both). */
+  readonly apiBaseUrl?: string;
   /** Stage name used in the default names below; `local` by default. */
   readonly stage?: string;
   readonly controlTableName?: string;
@@ -52,6 +57,8 @@ export function localHandlerEnv(input: LocalHandlerEnvInput): Record<string, str
     AWS_ENDPOINT_URL_DYNAMODB: input.dynamoEndpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: input.secretsManagerEndpoint,
     AWS_ENDPOINT_URL_STS: input.stsEndpoint,
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: input.cognitoEndpoint,
+    [ENV.userPoolId]: input.userPoolId,
     [ENV.controlTableName]: input.controlTableName ?? `secure-embed-${stage}-control`,
     [ENV.dataTableName]: input.dataTableName ?? `secure-embed-${stage}-data`,
     [ENV.signingKeySecretPrefix]: `embed/signing-keys/${stage}/`,
@@ -62,6 +69,7 @@ export function localHandlerEnv(input: LocalHandlerEnvInput): Record<string, str
     [ENV.tokenIssuer]: input.tokenIssuer ?? `urn:secure-embed:${stage}`,
     [ENV.tokenAudience]: input.tokenAudience ?? `urn:secure-embed:${stage}:viewer`,
     [ENV.viewerBaseUrl]: input.viewerBaseUrl.replace(/\/+$/, ''),
+    [ENV.apiBaseUrl]: (input.apiBaseUrl ?? input.viewerBaseUrl).replace(/\/+$/, ''),
     [ENV.allowedOrigins]: input.allowedOrigins.join(','),
     [ENV.serviceName]: `secure-embed-${stage}`,
     [ENV.metricsNamespace]: `SecureEmbed/${stage}`,

@@ -76,6 +76,8 @@ interface SecretVersion {
   stages: string[];
   created: number;
   lastAccessed?: number;
+  /** A version RotateSecret announced (labelled AWSPENDING) before createSecret gave it a value. */
+  placeholder?: boolean;
 }
 
 interface RotationRules {
@@ -192,7 +194,7 @@ class SecretStore {
     const version = versionId
       ? secret.versions.find((v) => v.versionId === versionId)
       : secret.versions.find((v) => stage !== undefined && v.stages.includes(stage));
-    if (!version) {
+    if (!version || version.placeholder) {
       throw notFound(
         versionId
           ? `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`
@@ -222,6 +224,15 @@ class SecretStore {
     const value = secretValue(input, true);
     const stages = input.VersionStages === undefined ? [CURRENT] : stageList(input.VersionStages);
     const existing = secret.versions.find((v) => v.versionId === token);
+    if (existing?.placeholder) {
+      // The version RotateSecret announced gets its value (createSecret's PutSecretValue).
+      Object.assign(existing, value);
+      delete existing.placeholder;
+      for (const stage of stages) this.attachStage(secret, stage, existing);
+      secret.lastChanged = this.now();
+      this.save();
+      return { ARN: secret.arn, Name: secret.name, VersionId: token, VersionStages: [...existing.stages] };
+    }
     if (existing) {
       if (!sameValue(existing, value)) {
         throw exists(`You can't modify an existing version, you can only create a new version.`);
@@ -376,6 +387,11 @@ class SecretStore {
     if (!rotateImmediately || !handler) return { ARN: secret.arn, Name: secret.name };
 
     secret.rotating = true;
+    // As the service does, the new version exists (labelled AWSPENDING, without a value) before the
+    // rotation function runs: createSecret checks that the token is staged for rotation.
+    const announced: SecretVersion = { versionId: token, stages: [], created: this.now(), placeholder: true };
+    secret.versions.push(announced);
+    this.attachStage(secret, PENDING, announced);
     const rotationToken = randomUUID();
     let step: RotationEvent | undefined;
     try {

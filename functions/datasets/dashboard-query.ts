@@ -112,9 +112,14 @@ async function runOnDataset(
 ): Promise<QueryResult[]> {
   // The tenant is always the caller's verified tenant: a widget cannot point into another tenant.
   const tenantId = viewer.caller.tenantId;
-  const rls = await loadRlsContext(viewer, datasetId, deps.rls);
+  // The RLS context and the dataset item are independent reads: fetch them together.
+  const [rls, firstRead] = await Promise.all([
+    loadRlsContext(viewer, datasetId, deps.rls),
+    deps.datasets.require(tenantId, datasetId),
+  ]);
   for (let attempt = 0; attempt < MAX_VERSION_RETRIES; attempt++) {
-    const dataset: Dataset = await deps.datasets.require(tenantId, datasetId, { consistent: attempt > 0 });
+    const dataset: Dataset =
+      attempt === 0 ? firstRead : await deps.datasets.require(tenantId, datasetId, { consistent: true });
     const snapshot = datasetSnapshot(dataset);
     const plans = queries.map((widgetQuery) =>
       compileDatasetQuery({

@@ -50,17 +50,11 @@ export async function queryEmbedDashboard(
   request: EmbedQueryRequest,
 ): Promise<EmbedQueryResult> {
   const owner = { tenantId: caller.tenantId, sub: caller.sub, embedId: request.embedId };
-  const session = await deps.sessions.get(request.sessionId, owner);
-  const revocation = await deps.revocations.isRevoked({
-    tenantId: session.tenantId,
-    jti: session.jti,
-    sub: session.sub,
-    eid: session.embedId,
-    iat: session.tokenIssuedAt,
-  });
-  if (revocation.revoked) throw new EmbedTokenRevoked();
-
-  const target = await loadEmbedTarget(deps, caller.tenantId, session.embedId);
+  // Independent reads run together: the session (ownership), and the embed with its dashboard.
+  const [session, target] = await Promise.all([
+    deps.sessions.get(request.sessionId, owner),
+    loadEmbedTarget(deps, caller.tenantId, request.embedId),
+  ]);
   const parameters = resolveParameters({
     definitions: target.dashboard.parameters,
     modes: target.embed.parameterModes,
@@ -69,19 +63,44 @@ export async function queryEmbedDashboard(
   });
   const { locked, editable } = splitByMode(target.embed, parameters);
 
+  // The revocation check runs beside the data read; no row leaves this function unless it passed.
   const widgetIds = visibleWidgets(target).map((widget) => widget.id);
-  const { widgets } = await runDashboardQuery(
-    { caller, lockedParams: locked, parameters, dashboard: target.dashboard, widgetIds },
-    { datasets: deps.datasets, rls: deps.rls, data: deps.dataFor(caller.tenantId) },
-  );
-  if (request.params !== undefined) await deps.sessions.updateEditableParams(request.sessionId, owner, editable);
-  await deps.audit.append({
-    tenantId: caller.tenantId,
-    sub: caller.sub,
-    action: 'embed.query',
-    embedId: session.embedId,
-    outcome: 'allowed',
-    reason: 'OK',
-  });
+  const [revocation, result] = await Promise.all([
+    deps.revocations.isRevoked({
+      tenantId: session.tenantId,
+      jti: session.jti,
+      sub: session.sub,
+      eid: session.embedId,
+      iat: session.tokenIssuedAt,
+    }),
+    runDashboardQuery(
+      { caller, lockedParams: locked, parameters, dashboard: target.dashboard, widgetIds },
+      { datasets: deps.datasets, rls: deps.rls, data: deps.dataFor(caller.tenantId) },
+    ),
+  ]);
+  if (revocation.revoked) throw new EmbedTokenRevoked();
+  const { widgets } = result;
+
+  const stateChanged = request.params !== undefined && canonical(editable) !== canonical(session.editableParams);
+  await Promise.all([
+    stateChanged ? deps.sessions.updateEditableParams(request.sessionId, owner, editable) : undefined,
+    deps.audit.append({
+      tenantId: caller.tenantId,
+      sub: caller.sub,
+      action: 'embed.query',
+      embedId: session.embedId,
+      outcome: 'allowed',
+      reason: 'OK',
+    }),
+  ]);
   return { widgets, parameters: editable };
+}
+
+/** Order-independent JSON of a parameter set, to tell whether the viewer's state changed. */
+function canonical(values: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify(
+    Object.keys(values)
+      .sort()
+      .map((key) => [key, values[key]]),
+  );
 }

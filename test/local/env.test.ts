@@ -6,6 +6,8 @@ describe('localHandlerEnv', () => {
   const input = {
     dynamoEndpoint: 'http://127.0.0.1:8000',
     secretsManagerEndpoint: 'http://127.0.0.1:8001',
+    userPoolId: 'local_TEST',
+    cognitoEndpoint: 'http://127.0.0.1:9229',
     stsEndpoint: 'http://127.0.0.1:8002',
     allowedOrigins: ['http://localhost:5173', 'http://127.0.0.1:5173'],
     viewerBaseUrl: 'http://127.0.0.1:4000/',
