@@ -4,16 +4,20 @@
  * exactly the functions that are deployed. No CDK imports.
  */
 import { fileURLToPath } from 'node:url';
-import type { ApiFunctionName } from './routes.ts';
+import type { ApiFunctionName, ViewerFunctionName } from './routes.ts';
 
-/** Every Lambda function: the API functions named by the route table plus the rotation handler. */
-export type EmbedFunctionName = ApiFunctionName | 'rotate-signing-key';
+/**
+ * Every Lambda function: the API functions named by the route table, the public viewer's function
+ * (`VIEWER_ROUTES`) and the rotation handler.
+ */
+export type EmbedFunctionName = ApiFunctionName | ViewerFunctionName | 'rotate-signing-key';
 
 export const EMBED_FUNCTION_NAMES: readonly EmbedFunctionName[] = [
   'embed-tokens',
   'embed-sessions',
   'embed-query',
   'admin',
+  'viewer',
   'rotate-signing-key',
 ];
 
@@ -51,6 +55,12 @@ export const FUNCTION_SPECS: Readonly<Record<EmbedFunctionName, FunctionSpec>> =
     memorySize: 1024,
     timeoutSeconds: 28,
   },
+  viewer: {
+    name: 'viewer',
+    description: 'Serves the public embed viewer page (CSP frame-ancestors from the embed) and the viewer bundle',
+    memorySize: 256,
+    timeoutSeconds: 5,
+  },
   'rotate-signing-key': {
     name: 'rotate-signing-key',
     description: 'Secrets Manager rotation handler for per-tenant signing keys; publishes the public key set',
@@ -80,6 +90,10 @@ export const ENV = Object.freeze({
   viewerBaseUrl: 'VIEWER_BASE_URL',
   allowedOrigins: 'ALLOWED_ORIGINS',
   userPoolId: 'USER_POOL_ID',
+  /** Base URL of the authorized API, as the viewer page calls it (`<url>/v1/embed/sessions`). */
+  apiBaseUrl: 'API_BASE_URL',
+  /** Directory of the viewer bundle files; unset in Lambda, where they sit in `viewer/` next to the bundle. */
+  viewerAssetsDir: 'VIEWER_ASSETS_DIR',
 });
 
 /** Name of the metric the handlers emit (Powertools, dimension `service`) when a caller's identity does not match the token's. */

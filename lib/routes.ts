@@ -168,3 +168,39 @@ export const ROUTES: readonly Route[] = [
 export function routeKey(route: Pick<Route, 'method' | 'path'>): string {
   return `${route.method} ${route.path}`;
 }
+
+/**
+ * The function of the public viewer surface (`functions/handlers/viewer.ts`). A separate name type,
+ * so `Route['function']` (and with it every method of the authorized API) can never name it.
+ */
+export type ViewerFunctionName = 'viewer';
+
+/**
+ * A route of the public viewer API: no authorizer, GET only. An iframe navigation and the
+ * `<script>`/`<link>` loads it triggers carry no Authorization header, and what these routes
+ * return holds no data (an HTML shell and the viewer bundle); every data call of the viewer goes
+ * to the Cognito-authorized API with an identity-bound embed session.
+ */
+export interface PublicRoute {
+  readonly method: 'GET';
+  /** API Gateway resource path of the viewer API, with `{param}` segments; equals `event.resource`. */
+  readonly path: string;
+  readonly function: ViewerFunctionName;
+  readonly summary: string;
+}
+
+/** The public viewer API (`ViewerRestApi`): the embed page and the viewer bundle files, nothing else. */
+export const VIEWER_ROUTES: readonly PublicRoute[] = [
+  {
+    method: 'GET',
+    path: '/embed/{tenantId}/{embedId}',
+    function: 'viewer',
+    summary: 'The embed viewer page, framable only by the embed allowed origins',
+  },
+  {
+    method: 'GET',
+    path: '/assets/viewer/{file}',
+    function: 'viewer',
+    summary: 'A file of the viewer bundle (script, stylesheet)',
+  },
+];
