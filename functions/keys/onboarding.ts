@@ -23,6 +23,8 @@ export interface CreateTenantSigningKeyInput {
   readonly tenantId: string;
   readonly rotationLambdaArn: string;
   readonly schedule: RotationSchedule;
+  /** The customer managed KMS key that encrypts signing secrets (the stack's `SigningKeyKmsKeyArn`); AWS managed when omitted. */
+  readonly kmsKeyId?: string;
   readonly now: Clock;
 }
 
@@ -55,6 +57,7 @@ export async function createTenantSigningKey(input: CreateTenantSigningKeyInput)
         ClientRequestToken: randomUUID(),
         SecretString: serializeSigningKeySecret({ kid, alg: EMBED_TOKEN_ALG, privateJwk, createdAt }),
         Tags: [{ Key: 'tenant', Value: tenantId }],
+        ...(input.kmsKeyId ? { KmsKeyId: input.kmsKeyId } : {}),
       }),
     );
     if (!created.ARN) throw new Error('CreateSecret returned no ARN');
