@@ -389,6 +389,7 @@ describe('embed viewer', () => {
         authorization: ID_TOKEN,
         body: {
           sessionId: 'sess-good-2',
+          embedId: 'sales',
           params: { ...INITIAL_PARAMS, period: { from: '2024-03-10', to: '2024-03-20' } },
         },
       },
@@ -461,6 +462,7 @@ describe('embed viewer', () => {
     await expect.poll(() => queryCalls().length).toBe(queriesBeforeRenewal + 1);
     expect(queryCalls().at(-1)?.body).toEqual({
       sessionId: 'sess-short-1',
+      embedId: 'sales',
       params: { ...INITIAL_PARAMS, region: 'US', period: { from: '2024-02-01', to: '2024-02-14' } },
     });
   });
