@@ -1,9 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { QueryInvalid, ValidationFailed } from '#errors';
 import type { ParameterDefinition } from '#token/param-types';
 import { validateWidget, type Widget } from '#datasets/widget';
 import type { DatasetRepository } from './datasets.ts';
 import type { Clock, TableRef } from './dynamo.ts';
+import { queryAllByPrefix } from './dynamo.ts';
 import { assertResourceId, assertTenantId, dashboardSk, tenantPk } from './keys.ts';
 
 /** A dashboard: its parameter declarations and its widgets (each a query over one dataset). */
@@ -94,21 +95,8 @@ export class DashboardRepository {
 
   /** Every dashboard of a tenant. */
   async list(tenantId: string): Promise<Dashboard[]> {
-    const dashboards: Dashboard[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': 'DASHBOARD#' },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      dashboards.push(...(page.Items ?? []).map(toDashboard));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return dashboards;
+    const items = await queryAllByPrefix(this.table, tenantPk(tenantId), 'DASHBOARD#');
+    return items.map(toDashboard);
   }
 
   /** Deletes a dashboard (idempotent). */

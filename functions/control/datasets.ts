@@ -1,9 +1,10 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Conflict, ImportInProgress, NotFound, ValidationFailed } from '#errors';
 import type { DatasetSnapshot } from '#datasets/compiler';
 import { type DatasetSchema, validateDatasetSchema } from '#datasets/schema';
 import type { CellValue } from '#datasets/values';
 import { type Clock, isConditionalCheckFailed, type TableRef } from './dynamo.ts';
+import { queryAllByPrefix } from './dynamo.ts';
 import { assertResourceId, assertTenantId, datasetSk, tenantPk } from './keys.ts';
 
 /**
@@ -124,21 +125,8 @@ export class DatasetRepository {
 
   /** Every dataset of a tenant. */
   async list(tenantId: string): Promise<Dataset[]> {
-    const datasets: Dataset[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': 'DATASET#' },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      datasets.push(...(page.Items ?? []).map(toDataset));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return datasets;
+    const items = await queryAllByPrefix(this.table, tenantPk(tenantId), 'DATASET#');
+    return items.map(toDataset);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DependencyUnavailable, ValidationFailed } from '#errors';
 
@@ -92,4 +92,31 @@ export function decodeCursor(cursor: string, expectedPk: string, field = 'cursor
 /** Epoch seconds of a millisecond timestamp, the unit DynamoDB TTL expects. */
 export function epochSeconds(ms: number): number {
   return Math.floor(ms / 1000);
+}
+
+/**
+ * Every item of one partition whose sort key starts with `prefix`, following pagination to the
+ * end (with `limit` as a safety bound). The building block of the repositories' `list` methods.
+ */
+export async function queryAllByPrefix(
+  table: TableRef,
+  pk: string,
+  prefix: string,
+  options: { limit?: number } = {},
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.client.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && items.length < (options.limit ?? Number.POSITIVE_INFINITY));
+  return items;
 }

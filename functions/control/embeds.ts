@@ -1,7 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFound, ValidationFailed } from '#errors';
 import type { ParameterMode } from '#token/param-types';
 import { type Clock, isConditionalCheckFailed, type TableRef } from './dynamo.ts';
+import { queryAllByPrefix } from './dynamo.ts';
 import { assertResourceId, assertTenantId, embedSk, tenantPk } from './keys.ts';
 
 /** Hard cap of an embed token's lifetime, whatever an embed allows. */
@@ -58,21 +59,8 @@ export class EmbedRepository {
 
   /** Every embed of a tenant. */
   async list(tenantId: string): Promise<Embed[]> {
-    const embeds: Embed[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': 'EMBED#' },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      embeds.push(...(page.Items ?? []).map(toEmbed));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return embeds;
+    const items = await queryAllByPrefix(this.table, tenantPk(tenantId), 'EMBED#');
+    return items.map(toEmbed);
   }
 
   /** Enables or disables an existing embed (`NotFound` when it does not exist). */

@@ -1,6 +1,7 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationFailed } from '#errors';
 import { batchGetAll, type Clock, epochSeconds, type TableRef } from './dynamo.ts';
+import { queryAllByPrefix } from './dynamo.ts';
 import { assertTenantId, revokedEmbedSk, revokedTokenSk, revokedUserSk, tenantPk } from './keys.ts';
 
 /** Which revocation matched. */
@@ -91,36 +92,26 @@ export class RevocationRepository {
 
   /** The tenant's revocations in force (token revocations past their expiry are gone by TTL or filtered out). */
   async list(tenantId: string): Promise<Revocation[]> {
-    const revocations: Revocation[] = [];
-    let startKey: Record<string, unknown> | undefined;
     const nowSeconds = epochSeconds(this.now());
-    do {
-      const page = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': tenantPk(assertTenantId(tenantId)), ':prefix': 'REVOKED#' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (typeof item.ttl === 'number' && item.ttl <= nowSeconds) continue;
-        const base = { revokedBy: item.revokedBy as string, revokedAt: item.revokedAt as string };
-        if (typeof item.jti === 'string') revocations.push({ scope: 'token', jti: item.jti, ...base });
-        else if (typeof item.sub === 'string') {
-          revocations.push({ scope: 'user', sub: item.sub, revokedBefore: item.revokedBefore as number, ...base });
-        } else if (typeof item.embedId === 'string') {
-          revocations.push({
-            scope: 'embed',
-            embedId: item.embedId,
-            revokedBefore: item.revokedBefore as number,
-            ...base,
-          });
-        }
+    const revocations: Revocation[] = [];
+    for (const item of await queryAllByPrefix(this.table, tenantPk(assertTenantId(tenantId)), 'REVOKED#', {
+      limit: 10_000,
+    })) {
+      // Token revocations past their expiry may linger until TTL removes them: they no longer matter.
+      if (typeof item.ttl === 'number' && item.ttl <= nowSeconds) continue;
+      const base = { revokedBy: item.revokedBy as string, revokedAt: item.revokedAt as string };
+      if (typeof item.jti === 'string') revocations.push({ scope: 'token', jti: item.jti, ...base });
+      else if (typeof item.sub === 'string') {
+        revocations.push({ scope: 'user', sub: item.sub, revokedBefore: item.revokedBefore as number, ...base });
+      } else if (typeof item.embedId === 'string') {
+        revocations.push({
+          scope: 'embed',
+          embedId: item.embedId,
+          revokedBefore: item.revokedBefore as number,
+          ...base,
+        });
       }
-      startKey = page.LastEvaluatedKey;
-      if (revocations.length >= 10_000) break;
-    } while (startKey);
+    }
     return revocations;
   }
 

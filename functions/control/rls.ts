@@ -1,7 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DatasetSchema } from '#datasets/schema';
 import { type RlsMapping, type RlsRule, validateRlsMapping, validateRlsRules } from '#datasets/rls';
 import { batchGetAll, type Clock, type TableRef } from './dynamo.ts';
+import { queryAllByPrefix } from './dynamo.ts';
 import { assertResourceId, assertTenantId, rlsMappingSk, rlsRulesSk, tenantPk } from './keys.ts';
 
 /** RLS rules of one dataset (`RLS#<datasetId>`) and RLS mappings (`RLSMAP#<mappingId>`), per tenant. */
@@ -76,25 +77,7 @@ export class RlsRepository {
 
   /** Every mapping of a tenant. */
   async listMappings(tenantId: string): Promise<RlsMapping[]> {
-    const mappings: RlsMapping[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': 'RLSMAP#' },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      mappings.push(
-        ...(page.Items ?? []).map((item) => ({
-          id: item.id as string,
-          entries: item.entries as RlsMapping['entries'],
-        })),
-      );
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return mappings;
+    const items = await queryAllByPrefix(this.table, tenantPk(tenantId), 'RLSMAP#');
+    return items.map((item) => ({ id: item.id as string, entries: item.entries as RlsMapping['entries'] }));
   }
 }
