@@ -23,6 +23,8 @@ export interface EmbedQueryDeps {
   readonly audit: AuditRepository;
   /** The data table as the caller's tenant: credentials scoped by IAM to that tenant's keys. */
   readonly dataFor: (tenantId: string) => DataTableRef;
+  /** How embed targets are loaded (a short-lived cache in the handler); uncached by default. */
+  readonly loadTarget?: typeof loadEmbedTarget;
 }
 
 export interface EmbedQueryRequest {
@@ -53,7 +55,7 @@ export async function queryEmbedDashboard(
   // Independent reads run together: the session (ownership), and the embed with its dashboard.
   const [session, target] = await Promise.all([
     deps.sessions.get(request.sessionId, owner),
-    loadEmbedTarget(deps, caller.tenantId, request.embedId),
+    (deps.loadTarget ?? loadEmbedTarget)(deps, caller.tenantId, request.embedId),
   ]);
   const parameters = resolveParameters({
     definitions: target.dashboard.parameters,

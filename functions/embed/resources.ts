@@ -27,6 +27,30 @@ export async function loadEmbedTarget(
   return { embed, dashboard };
 }
 
+/**
+ * A per-container cache of embed targets for the query path, which runs on every filter change.
+ * Only enabled targets are cached, for a few seconds: an embed disabled or a dashboard changed by
+ * an admin takes effect within `ttlMs`. Revocations are never cached (checked on every query).
+ */
+export function createEmbedTargetCache(options: { ttlMs: number; maxEntries?: number; now?: () => number }) {
+  const now = options.now ?? Date.now;
+  const maxEntries = options.maxEntries ?? 1000;
+  const entries = new Map<string, { target: EmbedTarget; expiresAt: number }>();
+  return async (
+    deps: { readonly embeds: EmbedRepository; readonly dashboards: DashboardRepository },
+    tenantId: string,
+    embedId: string,
+  ): Promise<EmbedTarget> => {
+    const key = `${tenantId}#${embedId}`;
+    const hit = entries.get(key);
+    if (hit && hit.expiresAt > now()) return hit.target;
+    const target = await loadEmbedTarget(deps, tenantId, embedId);
+    if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+    entries.set(key, { target, expiresAt: now() + options.ttlMs });
+    return target;
+  };
+}
+
 /** The widgets an embed shows: the whole dashboard, or the one chart it names. */
 export function visibleWidgets(target: EmbedTarget): Dashboard['widgets'] {
   const { embed, dashboard } = target;

@@ -1,5 +1,6 @@
 import { queryEmbedBody } from '../api/schemas.ts';
 import { type EmbedQueryDeps, queryEmbedDashboard } from '../embed/query.ts';
+import { createEmbedTargetCache } from '../embed/resources.ts';
 import { createApiHandler } from '../http/api-handler.ts';
 import { controlRepositories } from '../http/control-repositories.ts';
 import { auditRefusals, createObservability } from '../http/observability.ts';
@@ -26,6 +27,8 @@ const tenantClients = new TenantScopedClients({ sts: stsClient(), roleArn: confi
 const deps: EmbedQueryDeps = {
   ...repositories,
   dataFor: (tenantId) => ({ client: tenantClients.documentClient(tenantId), tableName: config.dataTable }),
+  // Filter changes re-run the query often; the embed and dashboard definitions rarely change.
+  loadTarget: createEmbedTargetCache({ ttlMs: 5_000 }),
 };
 
 export const handler = createApiHandler({
