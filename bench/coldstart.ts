@@ -62,6 +62,7 @@ function environmentFor(name: EmbedFunctionName): NodeJS.ProcessEnv {
     [ENV.tokenIssuer]: 'urn:secure-embed:bench',
     [ENV.tokenAudience]: 'urn:secure-embed:bench:viewer',
     [ENV.viewerBaseUrl]: 'https://embed.example.com',
+    [ENV.apiBaseUrl]: 'https://api.example.com/prod',
     [ENV.allowedOrigins]: 'https://app.example.com',
     [ENV.userPoolId]: 'us-east-1_BenchPool',
   };

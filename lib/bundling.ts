@@ -80,3 +80,12 @@ export const BUNDLE_FILE_NAME = 'index.mjs';
 export function aliasArgs(alias: Readonly<Record<string, string>>): Record<string, boolean> {
   return Object.fromEntries(Object.entries(alias).map(([from, to]) => [`--alias:${from}=${to}`, true]));
 }
+
+/**
+ * The `viewer` function's `afterBundling` step: builds the web viewer and copies its servable files
+ * into `viewer/` next to `index.mjs`, where the handler reads them at cold start. Runs from the
+ * project root (`inputDir`) so `tsx` and the web sources resolve; skipped when bundling is.
+ */
+export function viewerAssetBundlingCommands(inputDir: string, outputDir: string): string[] {
+  return [`cd "${inputDir}" && node --import tsx scripts/build-viewer-assets.ts "${outputDir}/viewer"`];
+}

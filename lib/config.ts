@@ -13,8 +13,11 @@ export interface StageConfig {
   readonly isProduction: boolean;
   /** Origins of host apps allowed to call the API from a browser (CORS) and to frame the viewer. */
   readonly allowedOrigins: readonly string[];
-  /** Base URL of the embed viewer; embed URLs are `<viewerBaseUrl>/embed/<embedId>#token=…`. */
-  readonly viewerBaseUrl: string;
+  /**
+   * Base URL of the embed viewer (a custom domain); embed URLs are
+   * `<viewerBaseUrl>/embed/<tenantId>/<embedId>#token=…`. Unset: the viewer API's own stage URL.
+   */
+  readonly viewerBaseUrl?: string;
   /** `iss` of embed tokens. */
   readonly tokenIssuer: string;
   /** `aud` of embed tokens. */
@@ -66,9 +69,11 @@ export function loadStageConfig(readContext: ContextReader): StageConfig {
     if (isProduction && !origin.startsWith('https://')) problems.push(`prod origin "${origin}" must use https`);
   }
 
-  const viewerBaseUrl = stringValue(readContext('viewerBaseUrl'), 'http://localhost:4000').replace(/\/+$/, '');
-  if (!isHttpUrl(viewerBaseUrl)) problems.push(`viewerBaseUrl "${viewerBaseUrl}" is not an http(s) URL`);
-  if (isProduction && !viewerBaseUrl.startsWith('https://')) problems.push('prod viewerBaseUrl must use https');
+  const viewerBaseUrl = optionalString(readContext('viewerBaseUrl'))?.replace(/\/+$/, '');
+  if (viewerBaseUrl !== undefined) {
+    if (!isHttpUrl(viewerBaseUrl)) problems.push(`viewerBaseUrl "${viewerBaseUrl}" is not an http(s) URL`);
+    if (isProduction && !viewerBaseUrl.startsWith('https://')) problems.push('prod viewerBaseUrl must use https');
+  }
 
   const rateLimit = numberValue(readContext('throttlingRateLimit'), isProduction ? 200 : 50);
   const burstLimit = numberValue(readContext('throttlingBurstLimit'), isProduction ? 400 : 100);
@@ -115,7 +120,7 @@ export function loadStageConfig(readContext: ContextReader): StageConfig {
     stage,
     isProduction,
     allowedOrigins: Object.freeze(allowedOrigins),
-    viewerBaseUrl,
+    ...(viewerBaseUrl === undefined ? {} : { viewerBaseUrl }),
     tokenIssuer: stringValue(readContext('tokenIssuer'), `urn:secure-embed:${stage}`),
     tokenAudience: stringValue(readContext('tokenAudience'), `urn:secure-embed:${stage}:viewer`),
     signingKeySecretPrefix: `embed/signing-keys/${stage}/`,

@@ -22,7 +22,7 @@ export const WAF_RULES = Object.freeze({
 });
 
 /**
- * The regional WAFv2 web ACL in front of the API stage: a per-IP rate limit, AWS's known-bad-
+ * The regional WAFv2 web ACL in front of the API stage (and, through `associate`, the viewer stage): a per-IP rate limit, AWS's known-bad-
  * inputs and common rule sets, and a body-size limit on the embed routes. Requests are logged to
  * CloudWatch Logs with the Authorization header redacted (it carries the caller's ID token).
  */
@@ -117,10 +117,7 @@ export class ApiWaf extends Construct {
       ],
     });
 
-    new wafv2.CfnWebACLAssociation(this, 'StageAssociation', {
-      resourceArn: props.stage.stageArn,
-      webAclArn: this.webAcl.attrArn,
-    });
+    this.associate('StageAssociation', props.stage);
 
     // WAF requires the `aws-waf-logs-` name prefix for a CloudWatch Logs destination.
     const logGroupName = `aws-waf-logs-secure-embed-${config.stage}`;
@@ -143,5 +140,10 @@ export class ApiWaf extends Construct {
       redactedFields: [{ singleHeader: { Name: 'authorization' } }],
     });
     logging.node.addDependency(this.logGroup);
+  }
+
+  /** Puts this web ACL in front of another stage as well (the public viewer API). */
+  associate(id: string, stage: apigw.Stage): wafv2.CfnWebACLAssociation {
+    return new wafv2.CfnWebACLAssociation(this, id, { resourceArn: stage.stageArn, webAclArn: this.webAcl.attrArn });
   }
 }

@@ -3,7 +3,7 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { aliasArgs, ENABLE_RUNTIME_SOURCE_MAPS, LAMBDA_BUNDLE_OPTIONS } from '../bundling.ts';
@@ -76,9 +76,29 @@ export const SIGNING_KEY_KMS_ACTIONS: Readonly<Record<SigningSecretAccess, reado
   rotate: Object.freeze(['kms:Decrypt', 'kms:GenerateDataKey']),
 });
 
+/**
+ * A read limited by partition-key prefix: a function that only looks single items up (the public
+ * viewer reads an embed) cannot Query, read sessions, redemptions or the audit log.
+ */
+export interface ScopedControlRead {
+  readonly sid: string;
+  readonly actions: readonly string[];
+  /** `StringLike` pattern every partition key read must match, e.g. `TENANT#*`. */
+  readonly partitionPattern: string;
+}
+
+/** Look up single tenant items (`TENANT#<t>` partitions) by key: the viewer page reads its embed. */
+export const TENANT_ITEM_LOOKUP: ScopedControlRead = Object.freeze({
+  sid: 'ControlTableTenantItemLookup',
+  actions: Object.freeze(['dynamodb:GetItem']),
+  partitionPattern: 'TENANT#*',
+});
+
 export interface EmbedFunctionProps {
   readonly spec: FunctionSpec;
   readonly config: StageConfig;
+  /** Extra bundling steps (e.g. copying the viewer bundle next to `index.mjs`); skipped when bundling is. */
+  readonly commandHooks?: ICommandHooks;
 }
 
 /**
@@ -135,6 +155,7 @@ export class EmbedFunction extends NodejsFunction {
         bundleAwsSDK: true,
         externalModules: [...LAMBDA_BUNDLE_OPTIONS.externalModules],
         esbuildArgs: { ...LAMBDA_BUNDLE_OPTIONS.esbuildArgs, ...aliasArgs(LAMBDA_BUNDLE_OPTIONS.alias) },
+        ...(props.commandHooks ? { commandHooks: props.commandHooks } : {}),
       },
     });
     this.executionRole = executionRole;
@@ -171,6 +192,25 @@ export class EmbedFunction extends NodejsFunction {
           actions: [...write.actions].sort(),
           resources: [table.tableArn],
           conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [write.partitionPattern] } },
+        }),
+      );
+    }
+    return this;
+  }
+
+  /**
+   * Sets `CONTROL_TABLE_NAME` and grants only the given reads, each limited to partition keys
+   * matching its pattern, on the table itself (no index, no Query unless listed).
+   */
+  bindControlTableReads(table: ITable, reads: readonly ScopedControlRead[]): this {
+    this.addEnvironment(ENV.controlTableName, table.tableName);
+    for (const read of reads) {
+      this.executionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: read.sid,
+          actions: [...read.actions].sort(),
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [read.partitionPattern] } },
         }),
       );
     }

@@ -13,6 +13,11 @@ export interface EmbedRestApiProps {
   readonly userPool: cognito.IUserPool;
   /** The Lambda serving each function name of the route table. */
   readonly functions: Readonly<Record<ApiFunctionName, lambda.IFunction>>;
+  /**
+   * Origins the CORS preflights allow; default `config.allowedOrigins`. The stack adds the viewer's
+   * origin (the viewer page calls this API from there); the first entry must be a literal origin.
+   */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** Methods whose body API Gateway validates before invoking a Lambda. */
@@ -127,7 +132,7 @@ export class EmbedRestApi extends Construct {
 
     for (const [resource, resourceMethods] of methodsByResource) {
       resource.addCorsPreflight({
-        allowOrigins: [...config.allowedOrigins],
+        allowOrigins: [...(props.corsOrigins ?? config.allowedOrigins)],
         allowMethods: [...resourceMethods, 'OPTIONS'],
         allowHeaders: [...CORS_ALLOW_HEADERS],
         maxAge: Duration.hours(1),

@@ -4,13 +4,15 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
 import { ApiWaf } from '../constructs/api-waf.ts';
-import { AUDIT_APPEND, EmbedFunction, SESSION_UPDATE } from '../constructs/embed-function.ts';
+import { viewerAssetBundlingCommands } from '../bundling.ts';
+import { AUDIT_APPEND, EmbedFunction, SESSION_UPDATE, TENANT_ITEM_LOOKUP } from '../constructs/embed-function.ts';
 import { EmbedRestApi } from '../constructs/embed-rest-api.ts';
 import { OperationalAlarms } from '../constructs/operational-alarms.ts';
 import type { SigningSecrets } from '../constructs/signing-secrets.ts';
 import { TenantDataRole } from '../constructs/tenant-data-role.ts';
+import { restApiStageUrl, ViewerRestApi } from '../constructs/viewer-rest-api.ts';
 import { ENV, FUNCTION_SPECS } from '../functions.ts';
-import { type ApiFunctionName, ROUTES } from '../routes.ts';
+import { type ApiFunctionName, ROUTES, VIEWER_ROUTES } from '../routes.ts';
 import { DATA_TABLE } from '../table-design.ts';
 
 export interface ApiStackProps extends StackProps {
@@ -24,21 +26,27 @@ export interface ApiStackProps extends StackProps {
 
 /**
  * The request path: API functions, the tenant-scoped data roles they assume, the REST API built
- * from the route table, the WAF in front of it and the alarms on all of it. Stateless, so it can
- * be replaced freely; its inputs (user pool, tables, signing-secret convention) come as props.
+ * from the route table, the public viewer API (page and bundle, no data) beside it, the WAF in
+ * front of both and the alarms on all of it. Stateless, so it can be replaced freely; its inputs
+ * (user pool, tables, signing-secret convention) come as props. The viewer lives here, not in a
+ * stack of its own, because the two APIs reference each other (embed URLs and the viewer's origin
+ * in CORS one way, the API URL the viewer page calls the other): within one stack those are plain
+ * references, across stacks they would be an export cycle.
  */
 export class ApiStack extends Stack {
   readonly functions: Readonly<Record<ApiFunctionName, EmbedFunction>>;
   readonly tenantDataReader: TenantDataRole;
   readonly tenantDataWriter: TenantDataRole;
   readonly restApi: EmbedRestApi;
+  /** The public viewer surface (embed page, viewer bundle): its own REST API, no authorizer, no data. */
+  readonly viewerFunction: EmbedFunction;
+  readonly viewerApi: ViewerRestApi;
   readonly waf: ApiWaf;
   readonly alarms: OperationalAlarms;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config, controlTable, dataTable, signingSecrets } = props;
-    const allowedOrigins = config.allowedOrigins.join(',');
 
     const embedTokens = new EmbedFunction(this, 'EmbedTokensFunction', { spec: FUNCTION_SPECS['embed-tokens'], config })
       // The signer: the only API function that can read private keys.
@@ -49,7 +57,6 @@ export class ApiStack extends Stack {
       .bindUserPool(props.userPool);
     embedTokens.addEnvironment(ENV.tokenIssuer, config.tokenIssuer);
     embedTokens.addEnvironment(ENV.tokenAudience, config.tokenAudience);
-    embedTokens.addEnvironment(ENV.viewerBaseUrl, config.viewerBaseUrl);
 
     // Validator: verifies with the public key set in the control table, never with Secrets Manager.
     const embedSessions = new EmbedFunction(this, 'EmbedSessionsFunction', {
@@ -95,22 +102,53 @@ export class ApiStack extends Stack {
       'embed-query': embedQuery,
       admin,
     };
-    for (const fn of Object.values(this.functions)) fn.addEnvironment(ENV.allowedOrigins, allowedOrigins);
+
+    // The public viewer: reads one embed item by key (enabled flag, allowed origins), nothing else.
+    this.viewerFunction = new EmbedFunction(this, 'ViewerFunction', {
+      spec: FUNCTION_SPECS.viewer,
+      config,
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: viewerAssetBundlingCommands,
+      },
+    }).bindControlTableReads(controlTable, [TENANT_ITEM_LOOKUP]);
+    this.viewerApi = new ViewerRestApi(this, 'Viewer', { config, routes: VIEWER_ROUTES, handler: this.viewerFunction });
+    // A custom domain (context `viewerBaseUrl`) when there is one, else the viewer API's own stage URL.
+    const viewerBaseUrl = config.viewerBaseUrl ?? this.viewerApi.stageUrl;
+    const viewerOrigin = config.viewerBaseUrl ? new URL(config.viewerBaseUrl).origin : this.viewerApi.origin;
+    embedTokens.addEnvironment(ENV.viewerBaseUrl, viewerBaseUrl);
+
+    // The viewer page calls the API from the viewer's origin, so CORS (preflights and the handlers'
+    // ALLOWED_ORIGINS) admits it beside the host apps' origins.
+    const corsOrigins = [...new Set([...config.allowedOrigins, viewerOrigin])];
+    for (const fn of Object.values(this.functions)) fn.addEnvironment(ENV.allowedOrigins, corsOrigins.join(','));
 
     this.restApi = new EmbedRestApi(this, 'Api', {
       config,
       routes: ROUTES,
       userPool: props.userPool,
       functions: this.functions,
+      corsOrigins,
     });
+    this.viewerFunction.addEnvironment(ENV.apiBaseUrl, restApiStageUrl(this.restApi.api, config.stage));
+    this.viewerFunction.addEnvironment(ENV.viewerBaseUrl, viewerBaseUrl);
+    // Stages with logging need the account-level CloudWatch role, which the main API sets up.
+    this.viewerApi.api.deploymentStage.node.addDependency(this.restApi.api.node.findChild('Account'));
+
     this.waf = new ApiWaf(this, 'Waf', { config, stage: this.restApi.api.deploymentStage });
+    this.waf.associate('ViewerStageAssociation', this.viewerApi.api.deploymentStage);
     this.alarms = new OperationalAlarms(this, 'Alarms', {
       config,
       stage: this.restApi.api.deploymentStage,
-      functions: { ...this.functions, 'rotate-signing-key': props.rotationFunction },
+      functions: { ...this.functions, viewer: this.viewerFunction, 'rotate-signing-key': props.rotationFunction },
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.restApi.api.url, description: 'Base URL of the API stage' });
+    new CfnOutput(this, 'ViewerUrl', {
+      value: viewerBaseUrl,
+      description: 'Base URL of the embed viewer: embed URLs are <ViewerUrl>/embed/<tenantId>/<embedId>#token=…',
+    });
     new CfnOutput(this, 'WebAclArn', { value: this.waf.webAcl.attrArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
   }

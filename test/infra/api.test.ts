@@ -1,30 +1,45 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../lib/routes.ts';
+import { ROUTES, VIEWER_ROUTES } from '../../lib/routes.ts';
 import { readable, resourcesOfType, type SynthesizedApp, synthesizeApp, SYNTH_TIMEOUT_MS } from './synth.ts';
 
 type Props = Record<string, unknown>;
 
 let synth: SynthesizedApp;
-/** Every API Gateway method with its full resource path, e.g. `POST /v1/embed/sessions/{sessionId}/renew`. */
-let methods: Array<{ key: string; method: string; path: string; properties: Props }>;
+type ApiMethod = { key: string; method: string; path: string; properties: Props };
+/** Every method of the authorized API with its full resource path, e.g. `POST /v1/embed/sessions/{sessionId}/renew`. */
+let methods: ApiMethod[];
+/** Every method of the public viewer API. */
+let viewerMethods: ApiMethod[];
+/** Full paths of the viewer API's resources. */
+let viewerResourcePaths: string[];
+
+const withoutHash = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
 
 beforeAll(() => {
   synth = synthesizeApp({ allowedOrigins: ['https://app.example.com', 'https://other.example.com'] });
   const api = synth.templates.api;
   const resources = resourcesOfType(api, 'AWS::ApiGateway::Resource');
-  const restApiId = Object.keys(resourcesOfType(api, 'AWS::ApiGateway::RestApi'))[0];
+  const restApiIds = Object.keys(resourcesOfType(api, 'AWS::ApiGateway::RestApi'));
+  expect(restApiIds.map(withoutHash).sort()).toEqual(['Api', 'ViewerApi']);
   const pathOf = (ref: unknown): string => {
     const { Ref, 'Fn::GetAtt': getAtt } = ref as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
-    if (getAtt && getAtt[0] === restApiId) return '';
+    if (getAtt && restApiIds.includes(getAtt[0])) return '';
     const resource = resources[Ref as string];
     if (!resource) throw new Error(`unknown resource ${JSON.stringify(ref)}`);
     return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart as string}`;
   };
-  methods = Object.values(resourcesOfType(api, 'AWS::ApiGateway::Method')).map(({ Properties }) => {
+  const all = Object.values(resourcesOfType(api, 'AWS::ApiGateway::Method')).map(({ Properties }) => {
     const path = pathOf(Properties.ResourceId) || '/';
     const method = Properties.HttpMethod as string;
-    return { key: `${method} ${path}`, method, path, properties: Properties };
+    const apiId = withoutHash((Properties.RestApiId as { Ref: string }).Ref);
+    return { apiId, key: `${method} ${path}`, method, path, properties: Properties };
   });
+  methods = all.filter((m) => m.apiId === 'Api');
+  viewerMethods = all.filter((m) => m.apiId === 'ViewerApi');
+  expect(methods.length + viewerMethods.length).toBe(all.length);
+  viewerResourcePaths = Object.values(resources)
+    .filter((r) => withoutHash((r.Properties.RestApiId as { Ref: string }).Ref) === 'ViewerApi')
+    .map((r) => pathOf({ Ref: Object.keys(resources).find((id) => resources[id] === r) }));
 }, SYNTH_TIMEOUT_MS);
 
 const routeMethods = () => methods.filter((m) => m.method !== 'OPTIONS');
@@ -101,9 +116,12 @@ describe('authorization', () => {
       'method.response.header.Access-Control-Allow-Methods': "'POST,OPTIONS'",
       'method.response.header.Access-Control-Max-Age': "'3600'",
     });
-    // The second origin is echoed back only when it is the request's Origin.
-    expect((response?.ResponseTemplates as Props | undefined)?.['application/json']).toContain(
-      '$origin == "https://other.example.com"',
+    // The other origins are echoed back only when they are the request's Origin: the second host
+    // app, and the viewer's own origin (the viewer page calls the API from there).
+    const template = readable(response?.ResponseTemplates) as Record<string, string>;
+    expect(template['application/json']).toContain('$origin == "https://other.example.com"');
+    expect(template['application/json']).toContain(
+      '$origin == "https://ViewerApi.execute-api.eu-west-1.AWS::URLSuffix"',
     );
   });
 });
@@ -135,9 +153,18 @@ describe('request validation', () => {
   });
 });
 
+/** The stage of one REST API (`Api` or `ViewerApi`). */
+function stageOf(apiId: string) {
+  const stage = Object.values(resourcesOfType(synth.templates.api, 'AWS::ApiGateway::Stage')).find(
+    (candidate) => withoutHash((candidate.Properties.RestApiId as { Ref: string }).Ref) === apiId,
+  );
+  if (!stage) throw new Error(`no stage of ${apiId}`);
+  return stage;
+}
+
 describe('stage', () => {
   it('throttles, traces, logs errors without bodies and writes JSON access logs to a log group with retention', () => {
-    const [stage] = Object.values(resourcesOfType(synth.templates.api, 'AWS::ApiGateway::Stage'));
+    const stage = stageOf('Api');
     const properties = readable(stage?.Properties) as Props & {
       AccessLogSetting: { DestinationArn: string; Format: string };
     };
@@ -194,12 +221,19 @@ describe('WAF', () => {
       { name: 'AWSManagedRulesCommonRuleSet', priority: 2, kind: 'ManagedRuleGroupStatement' },
       { name: 'EmbedRoutesBodySizeLimit', priority: 3, kind: 'AndStatement' },
     ]);
-    const [association] = Object.values(resourcesOfType(synth.templates.api, 'AWS::WAFv2::WebACLAssociation'));
-    expect(readable(association?.Properties)).toEqual({
+    const associations = Object.values(resourcesOfType(synth.templates.api, 'AWS::WAFv2::WebACLAssociation'));
+    expect(associations.map((association) => readable(association.Properties))).toEqual([
       // `<RestApi ref>` / `<Stage ref>`, rendered without logical-id hashes.
-      ResourceArn: 'arn:aws:apigateway:eu-west-1::/restapis/Api/stages/ApiDeploymentStagedev',
-      WebACLArn: 'WafWebAcl.Arn',
-    });
+      {
+        ResourceArn: 'arn:aws:apigateway:eu-west-1::/restapis/Api/stages/ApiDeploymentStagedev',
+        WebACLArn: 'WafWebAcl.Arn',
+      },
+      // The same web ACL (rate limit, managed rules) in front of the public viewer stage.
+      {
+        ResourceArn: 'arn:aws:apigateway:eu-west-1::/restapis/ViewerApi/stages/ViewerApiDeploymentStagedev',
+        WebACLArn: 'WafWebAcl.Arn',
+      },
+    ]);
   });
 
   it('logs to an aws-waf-logs- group with retention and redacts the Authorization header', () => {
@@ -211,4 +245,115 @@ describe('WAF', () => {
       RetentionInDays: 30,
     });
   });
+});
+
+describe('public viewer API', () => {
+  it('has exactly the GET routes of VIEWER_ROUTES: no other method, no preflight, no other resource', () => {
+    expect(viewerMethods.map((m) => m.key).sort()).toEqual(
+      ['GET /embed/{tenantId}/{embedId}', 'GET /assets/viewer/{file}'].sort(),
+    );
+    expect(VIEWER_ROUTES.map((route) => `${route.method} ${route.path}`).sort()).toEqual(
+      viewerMethods.map((m) => m.key).sort(),
+    );
+    expect(viewerResourcePaths.sort()).toEqual(
+      [
+        '/assets',
+        '/assets/viewer',
+        '/assets/viewer/{file}',
+        '/embed',
+        '/embed/{tenantId}',
+        '/embed/{tenantId}/{embedId}',
+      ].sort(),
+    );
+  });
+
+  it('its methods are explicitly public (no authorizer), require their path parameters and proxy to the viewer function', () => {
+    for (const method of viewerMethods) {
+      expect(method.properties.AuthorizationType, method.key).toBe('NONE');
+      expect(method.properties.AuthorizerId, method.key).toBeUndefined();
+      expect(method.properties.ApiKeyRequired, method.key).toBeUndefined();
+      const expected: Record<string, boolean> = {};
+      for (const [, name] of method.path.matchAll(/\{([^}]+)\}/g)) expected[`method.request.path.${name}`] = true;
+      expect(method.properties.RequestParameters, method.key).toEqual(expected);
+      const integration = readable(method.properties.Integration) as { Type: string; Uri: string };
+      expect(integration.Type, method.key).toBe('AWS_PROXY');
+      expect(integration.Uri).toBe(
+        'arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/ViewerFunction.Arn/invocations',
+      );
+    }
+  });
+
+  it('the viewer function is invoked only by the viewer API', () => {
+    const permissions = Object.values(resourcesOfType(synth.templates.api, 'AWS::Lambda::Permission'))
+      .map((permission) => readable(permission.Properties) as Props)
+      .filter((permission) => permission.FunctionName === 'ViewerFunction.Arn');
+    expect(permissions.length).toBe(VIEWER_ROUTES.length);
+    for (const permission of permissions) {
+      expect(permission.Principal).toBe('apigateway.amazonaws.com');
+      expect(String(permission.SourceArn)).toMatch(
+        /^arn:aws:execute-api:eu-west-1:111122223333:ViewerApi\/ViewerApiDeploymentStagedev\/GET\//,
+      );
+    }
+  });
+
+  it('its stage is regional, throttled, traced, logs errors without bodies and writes JSON access logs', () => {
+    synth.templates.api.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Name: 'secure-embed-viewer-dev',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    const properties = readable(stageOf('ViewerApi').Properties) as Props & {
+      AccessLogSetting: { DestinationArn: string; Format: string };
+    };
+    expect(properties.StageName).toBe('dev');
+    expect(properties.TracingEnabled).toBe(true);
+    expect(properties.MethodSettings).toEqual([
+      {
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        DataTraceEnabled: false,
+        LoggingLevel: 'ERROR',
+        MetricsEnabled: true,
+        ThrottlingBurstLimit: synth.config.throttling.burstLimit,
+        ThrottlingRateLimit: synth.config.throttling.rateLimit,
+      },
+    ]);
+    expect(properties.AccessLogSetting.DestinationArn).toBe('ViewerAccessLogs.Arn');
+    expect(JSON.parse(properties.AccessLogSetting.Format)).toMatchObject({ status: '$context.status' });
+  });
+
+  it('embed URLs point at the viewer API, which calls the authorized API; CORS admits the viewer origin', () => {
+    const variables = (id: string) => {
+      const [, fn] = Object.entries(resourcesOfType(synth.templates.api, 'AWS::Lambda::Function')).find(
+        ([logicalId]) => withoutHash(logicalId) === id,
+      ) as [string, { Properties: Props }];
+      return (readable(fn.Properties.Environment) as { Variables: Record<string, string> }).Variables;
+    };
+    const viewerOrigin = 'https://ViewerApi.execute-api.eu-west-1.AWS::URLSuffix';
+    expect(variables('EmbedTokensFunction').VIEWER_BASE_URL).toBe(`${viewerOrigin}/dev`);
+    expect(variables('ViewerFunction')).toMatchObject({
+      VIEWER_BASE_URL: `${viewerOrigin}/dev`,
+      API_BASE_URL: 'https://Api.execute-api.eu-west-1.AWS::URLSuffix/dev',
+      CONTROL_TABLE_NAME: 'Data:ControlTable',
+    });
+    for (const id of ['EmbedTokensFunction', 'EmbedSessionsFunction', 'EmbedQueryFunction', 'AdminFunction']) {
+      expect(variables(id).ALLOWED_ORIGINS, id).toBe(
+        `https://app.example.com,https://other.example.com,${viewerOrigin}`,
+      );
+    }
+    expect(readable(synth.templates.api.findOutputs('ViewerUrl').ViewerUrl?.Value)).toBe(`${viewerOrigin}/dev`);
+  });
+
+  it(
+    'a viewerBaseUrl context (custom domain) is used for embed URLs and CORS instead',
+    () => {
+      const custom = synthesizeApp({ viewerBaseUrl: 'https://embed.example.com/' });
+      const [, tokens] = Object.entries(resourcesOfType(custom.templates.api, 'AWS::Lambda::Function')).find(
+        ([id]) => withoutHash(id) === 'EmbedTokensFunction',
+      ) as [string, { Properties: Props }];
+      const variables = (tokens.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(variables.VIEWER_BASE_URL).toBe('https://embed.example.com');
+      expect(variables.ALLOWED_ORIGINS).toBe('http://localhost:4000,https://embed.example.com');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 });

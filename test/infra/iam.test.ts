@@ -311,8 +311,30 @@ describe('function execution roles (exact statements)', () => {
     ]);
   });
 
+  it('viewer (public) only looks single tenant items up: GetItem on TENANT# partitions, no index, write, data, secret or KMS access', () => {
+    // Exact: anything beyond these three statements (a write, a Query, the data table, a secret) fails here.
+    expect(roleStatements(synth.templates.api, 'ViewerFunctionRole')).toEqual([
+      XRAY,
+      logsOf('ViewerFunctionLogGroup'),
+      {
+        Sid: 'ControlTableTenantItemLookup',
+        Effect: 'Allow',
+        Action: 'dynamodb:GetItem',
+        Resource: 'Data:ControlTable.Arn',
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] } },
+      },
+    ]);
+    // No tenant data role trusts it.
+    for (const [id, resource] of Object.entries(resourcesOfType(synth.templates.api, 'AWS::IAM::Role'))) {
+      if (!id.startsWith('TenantData')) continue;
+      expect(JSON.stringify(readable(resource.Properties.AssumeRolePolicyDocument)), id).not.toContain(
+        'ViewerFunction',
+      );
+    }
+  });
+
   it('function roles are assumable only by Lambda and carry no managed policies', () => {
-    for (const name of ['EmbedTokens', 'EmbedSessions', 'EmbedQuery', 'Admin']) {
+    for (const name of ['EmbedTokens', 'EmbedSessions', 'EmbedQuery', 'Admin', 'Viewer']) {
       const executionRole = role(`${name}FunctionRole`);
       expect(executionRole.AssumeRolePolicyDocument.Statement).toEqual([
         { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } },
@@ -340,7 +362,7 @@ describe('signing secrets', () => {
     expect(rolesWith('secretsmanager:PutSecretValue')).toEqual(['RotateSigningKeyFunctionRole']);
     expect(rolesWith('secretsmanager:RotateSecret')).toEqual(['AdminFunctionRole']);
     // The validators: no Secrets Manager or KMS action at all.
-    for (const validator of ['EmbedSessionsFunctionRole', 'EmbedQueryFunctionRole']) {
+    for (const validator of ['EmbedSessionsFunctionRole', 'EmbedQueryFunctionRole', 'ViewerFunctionRole']) {
       const actions = statements.filter((s) => s.role === validator).flatMap((s) => actionsOf(s.statement));
       expect(actions.filter((action) => action.startsWith('secretsmanager:') || action.startsWith('kms:'))).toEqual([]);
     }

@@ -84,6 +84,13 @@ describe('cdk-nag AwsSolutions', () => {
         `SecureEmbed-dev-Api/AdminFunctionRole ${XRAY}`,
         `SecureEmbed-dev-Api/AdminFunctionRole ${SECRET_PREFIX('dev')}`,
         'SecureEmbed-dev-Api/Api/Api/CloudWatchRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        `SecureEmbed-dev-Api/ViewerFunctionRole ${XRAY}`,
+        // The public viewer: page shell and static bundle, no data; on each of its two methods only.
+        ...['embed/{tenantId}/{embedId}', 'assets/viewer/{file}'].flatMap((path) =>
+          ['AwsSolutions-APIG4', 'AwsSolutions-COG4'].map(
+            (id) => `SecureEmbed-dev-Api/Viewer/Api/Default/${path}/GET ${id}`,
+          ),
+        ),
       ].sort(),
     );
   });

@@ -158,7 +158,7 @@ describe('Cognito', () => {
 });
 
 describe('functions', () => {
-  const ALL = ['EmbedTokensFunction', 'EmbedSessionsFunction', 'EmbedQueryFunction', 'AdminFunction'];
+  const ALL = ['EmbedTokensFunction', 'EmbedSessionsFunction', 'EmbedQueryFunction', 'AdminFunction', 'ViewerFunction'];
 
   function functions(app: SynthesizedApp) {
     return [
@@ -236,6 +236,8 @@ describe('functions', () => {
         'SIGNING_KEY_SECRET_PREFIX',
         'TENANT_DATA_WRITER_ROLE_ARN',
       ),
+      // Public viewer: no origins list (it serves no CORS), no data, no secrets.
+      ViewerFunction: withCommon('API_BASE_URL', 'CONTROL_TABLE_NAME', 'VIEWER_BASE_URL'),
       RotateSigningKeyFunction: withCommon(
         'CONTROL_TABLE_NAME',
         'SIGNING_KEY_SECRET_PREFIX',
@@ -275,8 +277,8 @@ describe('alarms', () => {
     const byMetric = (name: string) => alarms.filter((alarm) => alarm.MetricName === name);
 
     expect(byMetric('5XXError')).toHaveLength(1);
-    expect(byMetric('Errors')).toHaveLength(5);
-    expect(byMetric('Throttles')).toHaveLength(5);
+    expect(byMetric('Errors')).toHaveLength(6);
+    expect(byMetric('Throttles')).toHaveLength(6);
     const mismatch = alarms.find((alarm) => Array.isArray(alarm.Metrics));
     expect(mismatch?.Metrics).toEqual([
       {
