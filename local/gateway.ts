@@ -25,6 +25,9 @@
  *   handlers set their own CORS headers; gateway-made answers carry none (the stack's gateway
  *   responses set none), unless `corsOnGatewayResponses` is on.
  *
+ * - Public routes (`publicRoutes`, e.g. `VIEWER_ROUTES`) as the stack's `ViewerRestApi` serves
+ *   them: no authorizer (the event has `requestContext.authorizer: null`), no preflights.
+ *
  * Handlers run in this process and read `process.env` at cold start, so set the local
  * configuration (`localHandlerEnv` in `local/env.ts`) before the first request.
  */
@@ -32,8 +35,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
-import { type ApiFunctionName, ROUTES, type Route } from '../lib/routes.ts';
+import { type ApiFunctionName, type PublicRoute, ROUTES, type Route, type ViewerFunctionName } from '../lib/routes.ts';
 import { closeServer, listenOnLoopback, RequestBodyTooLarge, readRequestBody } from './http.ts';
+
+/** A route of either table: the authorized API (`ROUTES`) or a public one (`VIEWER_ROUTES`). */
+type AnyRoute = Route | PublicRoute;
+type GatewayFunctionName = ApiFunctionName | ViewerFunctionName;
 
 /** A Lambda proxy handler as the handler modules export it. */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -79,6 +86,13 @@ export interface LocalGatewayOptions {
   readonly routes?: readonly Route[];
   /** Handlers by function (tests); by default each is imported from `functions/handlers/<fn>.ts`. */
   readonly handlers?: Partial<Record<ApiFunctionName, ProxyHandler>>;
+  /**
+   * Public routes (e.g. `VIEWER_ROUTES`), served like the stack's `ViewerRestApi`: no authorizer,
+   * the REST proxy event carries no claims, no CORS preflights. Matched after `extraRoutes`.
+   */
+  readonly publicRoutes?: readonly PublicRoute[];
+  /** Handlers of the public routes (tests); by default imported from `functions/handlers/<fn>.ts`. */
+  readonly publicHandlers?: Partial<Record<ViewerFunctionName, ProxyHandler>>;
   readonly extraRoutes?: readonly ExtraRoute[];
   /** Called for paths that match no API route; returns true when it answered (static files). */
   readonly staticHandler?: (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>;
@@ -132,9 +146,10 @@ class Unauthorized extends Error {}
 /** Starts the local gateway on 127.0.0.1. */
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const routes = compileRoutes(options.routes ?? ROUTES);
+  const publicRoutes = compileRoutes(options.publicRoutes ?? []);
   const verifyToken = tokenVerifier(options.auth, options.now);
   const allowedOrigins = new Set(options.allowedOrigins);
-  const handlerCache = new Map<ApiFunctionName, Promise<ProxyHandler>>();
+  const handlerCache = new Map<GatewayFunctionName, Promise<ProxyHandler>>();
   const stage = options.stage ?? 'local';
   const now = () => options.now?.() ?? new Date();
   const log =
@@ -147,10 +162,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       }
     });
 
-  const loadHandler = (fn: ApiFunctionName): Promise<ProxyHandler> => {
-    const provided = options.handlers?.[fn];
+  const loadHandler = (fn: GatewayFunctionName): Promise<ProxyHandler> => {
+    const given = fn === 'viewer' ? options.publicHandlers : options.handlers;
+    const provided = given?.[fn as keyof typeof given];
     if (provided) return Promise.resolve(provided);
-    if (options.handlers) return Promise.reject(new Error(`No handler given for function ${fn}`));
+    if (given) return Promise.reject(new Error(`No handler given for function ${fn}`));
     let loading = handlerCache.get(fn);
     if (!loading) {
       loading = import(new URL(`${fn}.ts`, HANDLERS_DIR).href).then((module: { handler?: unknown }) => {
@@ -183,6 +199,73 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     if (extra) {
       await extra.handle(request, response);
       return { status: response.statusCode };
+    }
+
+    const invoke = async (
+      match: { route: AnyRoute; params: Record<string, string> },
+      body: Buffer,
+      claims: JWTPayload | undefined,
+    ) => {
+      const event = proxyEvent({
+        request,
+        url,
+        route: match.route,
+        pathParameters: match.params,
+        body,
+        claims,
+        requestId,
+        stage,
+        received: now(),
+      });
+      const fn = match.route.function;
+      const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
+      const context = lambdaContext(fn, requestId, timeoutMs);
+      let result: unknown;
+      try {
+        const handler = await loadHandler(fn);
+        result = await withTimeout(handler(event, context), timeoutMs);
+      } catch (error) {
+        if (error instanceof IntegrationTimeout) {
+          return { ...reply(504, GATEWAY_RESPONSES.default5xx), resource: match.route.path, error };
+        }
+        return { ...reply(502, GATEWAY_RESPONSES.default5xx), resource: match.route.path, error };
+      }
+      const mapped = mapResult(result);
+      if (!mapped) {
+        return {
+          ...reply(502, GATEWAY_RESPONSES.default5xx),
+          resource: match.route.path,
+          error: new Error(`Malformed Lambda proxy response from ${fn}: ${safeJson(result)}`),
+        };
+      }
+      response.statusCode = mapped.statusCode;
+      response.setHeader('x-amzn-requestid', requestId);
+      for (const [name, values] of Object.entries(mapped.headers)) response.setHeader(name, values);
+      if (!response.hasHeader('content-type')) response.setHeader('content-type', 'application/json');
+      response.setHeader('content-length', mapped.body.length);
+      response.end(mapped.body);
+      return { status: mapped.statusCode, resource: match.route.path };
+    };
+
+    // Public routes (the viewer API): no authorizer, no preflights; any other method is refused.
+    const publicMatches = matchPath(publicRoutes, url.pathname);
+    if (publicMatches.length > 0) {
+      const publicMatch = publicMatches.find((m) => m.route.method === method);
+      if (!publicMatch) {
+        return reply(405, GATEWAY_RESPONSES.missingAuthenticationToken, {
+          allow: [...new Set(publicMatches.map((m) => m.route.method))].join(', '),
+          'x-amzn-errortype': 'MissingAuthenticationTokenException',
+        });
+      }
+      let publicBody: Buffer;
+      try {
+        publicBody = await readRequestBody(request, options.maxBodyBytes ?? MAX_BODY_BYTES);
+      } catch (error) {
+        if (!(error instanceof RequestBodyTooLarge)) throw error;
+        response.setHeader('connection', 'close');
+        return { ...reply(413, GATEWAY_RESPONSES.requestTooLarge), resource: publicMatch.route.path };
+      }
+      return invoke(publicMatch, publicBody, undefined);
     }
 
     const matches = matchPath(routes, url.pathname);
@@ -245,46 +328,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       };
     }
 
-    const received = now();
-    const event = proxyEvent({
-      request,
-      url,
-      route: match.route,
-      pathParameters: match.params,
-      body,
-      claims,
-      requestId,
-      stage,
-      received,
-    });
-    const fn = match.route.function;
-    const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
-    const context = lambdaContext(fn, requestId, timeoutMs);
-    let result: unknown;
-    try {
-      const handler = await loadHandler(fn);
-      result = await withTimeout(handler(event, context), timeoutMs);
-    } catch (error) {
-      if (error instanceof IntegrationTimeout) {
-        return { ...reply(504, GATEWAY_RESPONSES.default5xx), resource: match.route.path, error };
-      }
-      return { ...reply(502, GATEWAY_RESPONSES.default5xx), resource: match.route.path, error };
-    }
-    const mapped = mapResult(result);
-    if (!mapped) {
-      return {
-        ...reply(502, GATEWAY_RESPONSES.default5xx),
-        resource: match.route.path,
-        error: new Error(`Malformed Lambda proxy response from ${fn}: ${safeJson(result)}`),
-      };
-    }
-    response.statusCode = mapped.statusCode;
-    response.setHeader('x-amzn-requestid', requestId);
-    for (const [name, values] of Object.entries(mapped.headers)) response.setHeader(name, values);
-    if (!response.hasHeader('content-type')) response.setHeader('content-type', 'application/json');
-    response.setHeader('content-length', mapped.body.length);
-    response.end(mapped.body);
-    return { status: mapped.statusCode, resource: match.route.path };
+    return invoke(match, body, claims);
   };
 
   const server = createServer((request, response) => {
@@ -380,12 +424,12 @@ function javaDateString(epochSeconds: number): string {
 // ---------------------------------------------------------------------------------------------
 
 interface CompiledRoute {
-  readonly route: Route;
+  readonly route: AnyRoute;
   readonly segments: readonly string[];
   readonly literals: number;
 }
 
-function compileRoutes(routes: readonly Route[]): CompiledRoute[] {
+function compileRoutes(routes: readonly AnyRoute[]): CompiledRoute[] {
   return routes.map((route) => {
     const segments = route.path.split('/').filter((s) => s.length > 0);
     return { route, segments, literals: segments.filter((s) => !s.startsWith('{')).length };
@@ -399,9 +443,9 @@ function compileRoutes(routes: readonly Route[]): CompiledRoute[] {
 function matchPath(
   routes: readonly CompiledRoute[],
   path: string,
-): Array<{ route: Route; params: Record<string, string> }> {
+): Array<{ route: AnyRoute; params: Record<string, string> }> {
   const parts = path.split('/').filter((s) => s.length > 0);
-  const found: Array<{ route: Route; params: Record<string, string>; literals: number }> = [];
+  const found: Array<{ route: AnyRoute; params: Record<string, string>; literals: number }> = [];
   for (const compiled of routes) {
     if (compiled.segments.length !== parts.length) continue;
     const params: Record<string, string> = {};
@@ -429,10 +473,11 @@ function matchPath(
 function proxyEvent(input: {
   request: IncomingMessage;
   url: URL;
-  route: Route;
+  route: AnyRoute;
   pathParameters: Record<string, string>;
   body: Buffer;
-  claims: JWTPayload;
+  /** The verified token's claims; `undefined` on a public route (no authorizer). */
+  claims: JWTPayload | undefined;
   requestId: string;
   stage: string;
   received: Date;
@@ -478,7 +523,7 @@ function proxyEvent(input: {
     requestContext: {
       accountId: ACCOUNT_ID,
       apiId: API_ID,
-      authorizer: { claims: claimsAsApiGatewayRendersThem(input.claims) },
+      authorizer: input.claims ? { claims: claimsAsApiGatewayRendersThem(input.claims) } : null,
       domainName: headerValue(request, 'host') ?? '127.0.0.1',
       domainPrefix: API_ID,
       extendedRequestId: input.requestId.replace(/-/g, '').slice(0, 16),
@@ -515,7 +560,7 @@ function proxyEvent(input: {
   };
 }
 
-function lambdaContext(fn: ApiFunctionName, requestId: string, timeoutMs: number): Context {
+function lambdaContext(fn: GatewayFunctionName, requestId: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const functionName = `secure-embed-${fn}`;
   const unsupported = () => {

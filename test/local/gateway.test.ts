@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { callerFromClaims } from '../../functions/shared/identity.ts';
-import type { Route } from '../../lib/routes.ts';
+import { type Route, VIEWER_ROUTES } from '../../lib/routes.ts';
 import {
   bootstrapUserPool,
   ensureUser,
@@ -377,6 +377,65 @@ describe('local gateway: routing and limits', () => {
       expect((await fetch(`${withExtras.url}/elsewhere`)).status).toBe(404);
     } finally {
       await withExtras.close();
+    }
+  });
+});
+
+describe('local gateway: public routes (the viewer API)', () => {
+  it('serves VIEWER_ROUTES without a token, with a claim-less REST event, and passes the page through', async () => {
+    // Prepare
+    const viewer = await startGateway({
+      publicRoutes: VIEWER_ROUTES,
+      publicHandlers: { viewer: fakeHandler('viewer') },
+    });
+    respond = async () => ({
+      statusCode: 200,
+      headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "frame-ancestors 'none'" },
+      body: '<!doctype html><title>Dashboard</title>',
+    });
+    try {
+      // Act
+      const response = await fetch(`${viewer.url}/embed/acme/sales-board`, { headers: { accept: 'text/html' } });
+
+      // Assess
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(response.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+      expect(await response.text()).toBe('<!doctype html><title>Dashboard</title>');
+      expect(calls).toHaveLength(1);
+      const [{ fn, event }] = calls as [(typeof calls)[number]];
+      expect(fn).toBe('viewer');
+      expect(event).toMatchObject({
+        resource: '/embed/{tenantId}/{embedId}',
+        path: '/embed/acme/sales-board',
+        httpMethod: 'GET',
+        pathParameters: { tenantId: 'acme', embedId: 'sales-board' },
+        body: null,
+      });
+      expect(event.requestContext.authorizer).toBeNull();
+      expect(event.requestContext.resourcePath).toBe('/embed/{tenantId}/{embedId}');
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  it('serves asset routes, refuses other methods and leaves the API routes authenticated', async () => {
+    const viewer = await startGateway({
+      publicRoutes: VIEWER_ROUTES,
+      publicHandlers: { viewer: fakeHandler('viewer') },
+    });
+    try {
+      expect((await fetch(`${viewer.url}/assets/viewer/viewer.js`)).status).toBe(200);
+      expect(calls.at(-1)?.event.pathParameters).toEqual({ file: 'viewer.js' });
+      // A second segment is another path, not a {file}: API Gateway does not match it either.
+      expect((await fetch(`${viewer.url}/assets/viewer/a/b.js`)).status).toBe(404);
+      const post = await fetch(`${viewer.url}/embed/acme/sales-board`, { method: 'POST', body: '{}' });
+      expect(post.status).toBe(405);
+      expect(post.headers.get('allow')).toBe('GET');
+      expect((await fetch(`${viewer.url}/v1/embed-tokens`, { method: 'POST', body: '{}' })).status).toBe(401);
+      expect(calls).toHaveLength(1);
+    } finally {
+      await viewer.close();
     }
   });
 });
