@@ -92,8 +92,6 @@ export const ENV = Object.freeze({
   userPoolId: 'USER_POOL_ID',
   /** Base URL of the authorized API, as the viewer page calls it (`<url>/v1/embed/sessions`). */
   apiBaseUrl: 'API_BASE_URL',
-  /** Directory of the viewer bundle files; unset in Lambda, where they sit in `viewer/` next to the bundle. */
-  viewerAssetsDir: 'VIEWER_ASSETS_DIR',
 });
 
 /** Name of the metric the handlers emit (Powertools, dimension `service`) when a caller's identity does not match the token's. */

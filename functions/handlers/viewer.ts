@@ -17,7 +17,8 @@ const config = {
   controlTable: requireEnv('CONTROL_TABLE_NAME'),
   apiBaseUrl: httpUrlEnv('API_BASE_URL'),
   viewerBaseUrl: httpUrlEnv('VIEWER_BASE_URL'),
-  // In Lambda the bundling step copies the files into `viewer/` next to this module.
+  // In Lambda the bundling step copies the files into `viewer/` next to this module (the stack
+  // sets no VIEWER_ASSETS_DIR); tests and local runs point it at a web build's `viewer/` directory.
   assetsDir: optionalEnv('VIEWER_ASSETS_DIR', fileURLToPath(new URL('./viewer/', import.meta.url))),
 };
 
