@@ -33,16 +33,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { decodeJwt } from 'jose';
 import { ENV } from '../lib/functions.ts';
+import { VIEWER_ROUTES } from '../lib/routes.ts';
 import { CONTROL_TABLE, DATA_TABLE, type KeyDesign } from '../lib/table-design.ts';
-import { EmbedRepository } from '../functions/control/embeds.ts';
-import { isTenantId } from '../functions/shared/identity.ts';
-import { TenantRepository } from '../functions/control/tenants.ts';
-import {
-  createCspNonce,
-  EMBED_ID_PATTERN,
-  renderViewerPage,
-  type ViewerEmbedState,
-} from '../functions/viewer/render-viewer-page.ts';
 import { buildWeb, DEFAULT_WEB_OUT_DIR, webAssetPath, webContentType } from '../web/build.ts';
 import {
   bootstrapUserPool,
@@ -276,24 +268,29 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       ensureTable(dynamoClient, dataTableName, DATA_TABLE),
     ]);
 
-    const handlerEnv: Record<string, string> = { ...env, USER_POOL_CLIENT_ID: pool.clientId };
+    const handlerEnv: Record<string, string> = {
+      ...env,
+      USER_POOL_CLIENT_ID: pool.clientId,
+      VIEWER_ASSETS_DIR: join(webOutDir, 'viewer'),
+    };
     // Before any handler module is imported: they read their configuration at cold start.
     applyLocalHandlerEnv(handlerEnv);
 
-    const control = { client: documentClient, tableName: controlTableName };
+    const _control = { client: documentClient, tableName: controlTableName };
     const site = createSiteRoutes({
       port,
       urls,
       webOutDir,
       pool,
       isReady: () => ready,
-      lookupEmbed: embedLookup(control),
     });
     const gateway: LocalGateway = await startLocalGateway({
       port,
       auth: { issuer: pool.issuer, clientIds: [pool.clientId], jwksUrl: pool.jwksUrl },
       allowedOrigins: [demoOrigin],
       extraRoutes: site.routes,
+      // The embed viewer page: the same Lambda handler and public route table as the ViewerRestApi.
+      publicRoutes: VIEWER_ROUTES,
       staticHandler: site.serveStatic,
       stage: STAGE,
       log: accessLog(quiet),
@@ -379,40 +376,12 @@ async function ensureTable(client: DynamoDBClient, tableName: string, design: Ke
 // The site: health, demo login, demo config, viewer page, static bundles
 // ---------------------------------------------------------------------------------------------
 
-type EmbedLookup = (
-  tenantId: string | undefined,
-  embedId: string,
-) => Promise<{ state: ViewerEmbedState; allowedOrigins: readonly string[] }>;
-
-/**
- * Finds the embed a viewer page is for. Embed URLs carry the tenant (`/embed/<tenantId>/<embedId>`),
- * which makes this one read; a URL with the embed id alone is still served by looking the id up
- * in every tenant, and an id two tenants use is answered as not found rather than guessed. Read on
- * every request (no cache), so disabling an embed or changing its origins applies at once.
- */
-function embedLookup(control: { client: DynamoDBDocumentClient; tableName: string }): EmbedLookup {
-  const tenants = new TenantRepository(control);
-  const embeds = new EmbedRepository(control);
-  return async (tenantId, embedId) => {
-    const notFound = { state: 'not-found' as const, allowedOrigins: [] };
-    if (!EMBED_ID_PATTERN.test(embedId) || (tenantId !== undefined && !isTenantId(tenantId))) return notFound;
-    const candidates = tenantId !== undefined ? [tenantId] : (await tenants.list()).map((tenant) => tenant.tenantId);
-    const found = (await Promise.all(candidates.map((candidate) => embeds.get(candidate, embedId)))).filter(
-      (embed) => embed !== undefined,
-    );
-    const embed = found.length === 1 ? found[0] : undefined;
-    if (!embed) return notFound;
-    return { state: embed.enabled ? 'active' : 'disabled', allowedOrigins: embed.allowedOrigins };
-  };
-}
-
 interface SiteInput {
   readonly port: number;
   readonly urls: DevStackUrls;
   readonly webOutDir: string;
   readonly pool: LocalUserPool;
   readonly isReady: () => boolean;
-  readonly lookupEmbed: EmbedLookup;
 }
 
 /** Demo paths served from the demo origin, and the embed each demo app shows. */
@@ -484,25 +453,25 @@ function createSiteRoutes(input: SiteInput): {
       },
     },
     {
+      // The viewer belongs to the viewer origin: on the demo origin it would share the host app's origin.
       method: 'GET',
-      path: /^\/embed\/(?:[^/]+\/)?[^/]*$/,
+      host: demoHost,
+      path: /^\/embed\//,
+      handle: (request, response) => redirectTo(urls.viewerOrigin, request, response),
+    },
+    {
+      // The viewer's bundle, straight from the (watched) build folder so a rebuild shows at once;
+      // the page itself is served by the viewer Lambda handler through the gateway's public routes.
+      method: 'GET',
+      path: /^\/assets\/viewer\/[^/]+$/,
       handle: async (request, response) => {
         if (onlyOn(viewerHost, urls.viewerOrigin, request, response)) return;
-        // `/embed/<tenantId>/<embedId>`, or `/embed/<embedId>`; ids are plain ASCII, so no decoding.
-        const segments = pathOf(request).slice('/embed/'.length).split('/');
-        const embedId = segments.at(-1) ?? '';
-        const tenantId = segments.length === 2 ? segments[0] : undefined;
-        const found = await input.lookupEmbed(tenantId, embedId);
-        const page = renderViewerPage({
-          embedId,
-          allowedOrigins: found.allowedOrigins,
-          apiBaseUrl: urls.api,
-          assetBaseUrl: '/viewer',
-          nonce: createCspNonce(),
-          state: found.state,
-        });
-        response.writeHead(page.status, { ...page.headers, 'content-length': Buffer.byteLength(page.body) });
-        response.end(page.body);
+        await sendAsset(
+          request,
+          response,
+          `viewer/${pathOf(request).slice('/assets/viewer/'.length)}`,
+          input.webOutDir,
+        );
       },
     },
   ];
@@ -511,11 +480,7 @@ function createSiteRoutes(input: SiteInput): {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
     const path = pathOf(request);
     let asset: string | undefined;
-    if (path.startsWith('/viewer/')) {
-      // The viewer's bundle belongs to the viewer origin (its CSP allows `'self'` only).
-      if (onlyOn(viewerHost, urls.viewerOrigin, request, response)) return true;
-      asset = path.slice(1);
-    } else if (path.startsWith('/sdk/')) {
+    if (path.startsWith('/sdk/')) {
       asset = path.slice(1);
     } else if (path === '/demo' || path === '/demo/globex') {
       // The pages load their scripts relative to the directory, so the trailing slash matters.
@@ -530,29 +495,38 @@ function createSiteRoutes(input: SiteInput): {
     } else {
       return false;
     }
-    const file = webAssetPath(asset, input.webOutDir);
-    const type = file ? webContentType(file) : undefined;
-    let body: Buffer;
-    try {
-      if (!file || !type) throw new Error('not a served asset');
-      body = await readFile(file);
-    } catch {
-      sendJson(response, 404, { code: 'NOT_FOUND', message: 'No such file.' });
-      return true;
-    }
-    response.writeHead(200, {
-      'content-type': type,
-      'content-length': body.length,
-      // Rebuilt on change while developing: never let the browser keep an old bundle.
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-    });
-    response.end(request.method === 'HEAD' ? undefined : body);
+    await sendAsset(request, response, asset, input.webOutDir);
     return true;
   };
 
   return { routes, serveStatic };
+}
+
+/** Sends one built web asset (404 for anything outside the build folder), never cached: it is rebuilt on change. */
+async function sendAsset(
+  request: IncomingMessage,
+  response: ServerResponse,
+  asset: string,
+  webOutDir: string,
+): Promise<void> {
+  const file = webAssetPath(asset, webOutDir);
+  const type = file ? webContentType(file) : undefined;
+  let body: Buffer;
+  try {
+    if (!file || !type) throw new Error('not a served asset');
+    body = await readFile(file);
+  } catch {
+    sendJson(response, 404, { code: 'NOT_FOUND', message: 'No such file.' });
+    return;
+  }
+  response.writeHead(200, {
+    'content-type': type,
+    'content-length': body.length,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
+  response.end(request.method === 'HEAD' ? undefined : body);
 }
 
 /**

@@ -62,6 +62,8 @@ export interface ExtraRoute {
   readonly method: string;
   /** Exact path, or a pattern tested against the path. */
   readonly path: string | RegExp;
+  /** Only for requests whose Host header is this (one server, several local origins). */
+  readonly host?: string;
   handle(request: IncomingMessage, response: ServerResponse): void | Promise<void>;
 }
 
@@ -194,6 +196,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     const extra = options.extraRoutes?.find(
       (r) =>
         r.method.toUpperCase() === method &&
+        (r.host === undefined || r.host === request.headers.host) &&
         (typeof r.path === 'string' ? r.path === url.pathname : r.path.test(url.pathname)),
     );
     if (extra) {
