@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * Server-side rendering of the embed viewer page (`GET /embed/{embedId}`): a minimal HTML shell
+ * Server-side rendering of the embed viewer page (`GET /embed/{tenantId}/{embedId}`, served by `functions/handlers/viewer.ts`): a minimal HTML shell
  * that loads the viewer bundle, plus the headers that make it safe to frame. Pure domain code:
  * the Lambda handler and the local gateway both call `renderViewerPage` with the embed's state,
  * so the page and its Content-Security-Policy are identical locally and deployed.
