@@ -52,11 +52,18 @@ export async function queryEmbedDashboard(
   request: EmbedQueryRequest,
 ): Promise<EmbedQueryResult> {
   const owner = { tenantId: caller.tenantId, sub: caller.sub, embedId: request.embedId };
-  // Independent reads run together: the session (ownership), and the embed with its dashboard.
-  const [session, target] = await Promise.all([
-    deps.sessions.get(request.sessionId, owner),
-    (deps.loadTarget ?? loadEmbedTarget)(deps, caller.tenantId, request.embedId),
-  ]);
+  // Round one: the session (ownership) beside the embed definition and, as soon as that is known,
+  // the RLS rules and dataset items of its widgets — none of them depends on the session.
+  const sessionRead = deps.sessions.get(request.sessionId, owner);
+  sessionRead.catch(() => undefined);
+  const target = await (deps.loadTarget ?? loadEmbedTarget)(deps, caller.tenantId, request.embedId);
+  const widgetIds = visibleWidgets(target).map((widget) => widget.id);
+  const datasetIds = [
+    ...new Set(target.dashboard.widgets.filter((w) => widgetIds.includes(w.id)).map((w) => w.datasetId)),
+  ];
+  const reads = prefetchDatasetReads(deps, caller.tenantId, datasetIds);
+  const session = await sessionRead;
+
   const parameters = resolveParameters({
     definitions: target.dashboard.parameters,
     modes: target.embed.parameterModes,
@@ -65,36 +72,44 @@ export async function queryEmbedDashboard(
   });
   const { locked, editable } = splitByMode(target.embed, parameters);
 
-  // The revocation check runs beside the data read; no row leaves this function unless it passed.
-  const widgetIds = visibleWidgets(target).map((widget) => widget.id);
+  // Round two: the revocation check beside the data read; no row leaves this function unless it
+  // passed. The access is audited as soon as it is known to be allowed, off the critical path.
+  const revocationCheck = deps.revocations.isRevoked({
+    tenantId: session.tenantId,
+    jti: session.jti,
+    sub: session.sub,
+    eid: session.embedId,
+    iat: session.tokenIssuedAt,
+  });
+  const audited = revocationCheck.then((revocation) =>
+    revocation.revoked
+      ? undefined
+      : deps.audit.append({
+          tenantId: caller.tenantId,
+          sub: caller.sub,
+          action: 'embed.query',
+          embedId: session.embedId,
+          outcome: 'allowed',
+          reason: 'OK',
+        }),
+  );
+  audited.catch(() => undefined);
+  // The viewer's new editable state is valid (the policy accepted it) whatever the query returns:
+  // store it beside the data read rather than after it.
+  const stateChanged = request.params !== undefined && canonical(editable) !== canonical(session.editableParams);
+  const stateStored = stateChanged ? deps.sessions.updateEditableParams(request.sessionId, owner, editable) : undefined;
+  stateStored?.catch(() => undefined);
   const [revocation, result] = await Promise.all([
-    deps.revocations.isRevoked({
-      tenantId: session.tenantId,
-      jti: session.jti,
-      sub: session.sub,
-      eid: session.embedId,
-      iat: session.tokenIssuedAt,
-    }),
+    revocationCheck,
     runDashboardQuery(
       { caller, lockedParams: locked, parameters, dashboard: target.dashboard, widgetIds },
-      { datasets: deps.datasets, rls: deps.rls, data: deps.dataFor(caller.tenantId) },
+      { datasets: reads.datasets, rls: reads.rls, data: deps.dataFor(caller.tenantId) },
     ),
   ]);
   if (revocation.revoked) throw new EmbedTokenRevoked();
   const { widgets } = result;
 
-  const stateChanged = request.params !== undefined && canonical(editable) !== canonical(session.editableParams);
-  await Promise.all([
-    stateChanged ? deps.sessions.updateEditableParams(request.sessionId, owner, editable) : undefined,
-    deps.audit.append({
-      tenantId: caller.tenantId,
-      sub: caller.sub,
-      action: 'embed.query',
-      embedId: session.embedId,
-      outcome: 'allowed',
-      reason: 'OK',
-    }),
-  ]);
+  await Promise.all([audited, stateStored]);
   return { widgets, parameters: editable };
 }
 
@@ -105,4 +120,26 @@ function canonical(values: Readonly<Record<string, unknown>>): string {
       .sort()
       .map((key) => [key, values[key]]),
   );
+}
+
+/**
+ * Starts the first read of each dataset item and its RLS rules now, and hands the query engine
+ * repositories that answer its first (non-consistent) reads from those: the same reads, one
+ * round trip earlier. Consistent re-reads (the version check) always go to the table.
+ */
+function prefetchDatasetReads(
+  deps: Pick<EmbedQueryDeps, 'datasets' | 'rls'>,
+  tenantId: string,
+  datasetIds: readonly string[],
+): { datasets: DatasetRepository; rls: RlsRepository } {
+  const datasetReads = new Map(datasetIds.map((id) => [id, deps.datasets.require(tenantId, id)]));
+  const ruleReads = new Map(datasetIds.map((id) => [id, deps.rls.getRules(tenantId, id)]));
+  // A read nobody awaits (the session check failed first) must not become an unhandled rejection.
+  for (const read of [...datasetReads.values(), ...ruleReads.values()]) read.catch(() => undefined);
+  const datasets = Object.create(deps.datasets) as DatasetRepository;
+  datasets.require = (t, d, options = {}) =>
+    (!options.consistent && t === tenantId ? datasetReads.get(d) : undefined) ?? deps.datasets.require(t, d, options);
+  const rls = Object.create(deps.rls) as RlsRepository;
+  rls.getRules = (t, d) => (t === tenantId ? ruleReads.get(d) : undefined) ?? deps.rls.getRules(t, d);
+  return { datasets, rls };
 }

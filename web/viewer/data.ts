@@ -106,15 +106,23 @@ export function formatCell(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? formatNumber(value) : '—';
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
   if (typeof value === 'string') {
-    const ms = value.length === 10 ? toDateMs(value) : undefined;
+    // Dates come back as ISO UTC; a midnight time is a plain date and is shown as one.
+    const ms = MIDNIGHT_OR_DATE.test(value) ? toDateMs(value) : undefined;
     return ms === undefined ? value : dateFormat.format(ms);
   }
   return JSON.stringify(value);
 }
 
-/** A category label for a chart axis (dates shortened). */
-export function formatCategory(value: unknown): string {
-  const ms = toDateMs(value);
-  if (ms !== undefined) return shortDateFormat.format(ms);
-  return value === null || value === undefined ? '—' : String(value);
+const MIDNIGHT_OR_DATE = /^\d{4}-\d{2}-\d{2}(T00:00:00(\.0+)?Z)?$/;
+const monthFormat = new Intl.DateTimeFormat(undefined, { month: 'short', timeZone: 'UTC' });
+
+/** Category labels for a chart axis: dates shortened, and month buckets shown as months. */
+export function formatCategories(values: readonly unknown[]): string[] {
+  const dates = values.map(toDateMs);
+  const allMonths = values.length > 0 && dates.every((ms) => ms !== undefined && new Date(ms).getUTCDate() === 1);
+  return values.map((value, i) => {
+    const ms = dates[i];
+    if (ms !== undefined) return (allMonths ? monthFormat : shortDateFormat).format(ms);
+    return value === null || value === undefined ? '—' : String(value);
+  });
 }

@@ -6,7 +6,7 @@ import uPlot from 'uplot';
 import type { WidgetDefinition, WidgetResult } from './api.ts';
 import {
   type Matrix,
-  formatCategory,
+  formatCategories,
   formatCell,
   formatCompact,
   formatNumber,
@@ -152,7 +152,7 @@ function toChartData(matrix: Matrix, type: 'bar' | 'line'): ChartData | undefine
   return {
     data: [x, ...series] as uPlot.AlignedData,
     seriesLabels: seriesIndexes.map((i) => matrix.columns[i]?.label ?? ''),
-    categories: timeAxis ? undefined : order.map((i) => formatCategory(xValues[i])),
+    categories: timeAxis ? undefined : formatCategories(order.map((i) => xValues[i])),
   };
 }
 
