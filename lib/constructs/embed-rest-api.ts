@@ -162,6 +162,29 @@ function requestParametersFor(route: Route): Record<string, boolean> {
   return parameters;
 }
 
+/** The access-log fields both APIs share: what, outcome and latency. No bodies, headers or query strings. */
+export function baseAccessLogFields(): Record<string, string> {
+  const f = apigw.AccessLogField;
+  return {
+    requestId: f.contextRequestId(),
+    extendedRequestId: f.contextExtendedRequestId(),
+    requestTime: f.contextRequestTime(),
+    ip: f.contextIdentitySourceIp(),
+    userAgent: f.contextIdentityUserAgent(),
+    httpMethod: f.contextHttpMethod(),
+    resourcePath: f.contextResourcePath(),
+    status: f.contextStatus(),
+    protocol: f.contextProtocol(),
+    responseLength: f.contextResponseLength(),
+    responseLatency: f.contextResponseLatency(),
+    integrationLatency: f.contextIntegrationLatency(),
+    integrationStatus: f.contextIntegrationStatus(),
+    errorMessage: f.contextErrorMessage(),
+    wafStatus: f.contextWafResponseCode(),
+    xrayTraceId: f.contextXrayTraceId(),
+  };
+}
+
 /**
  * Access log in JSON: who (Cognito `sub`, tenant), what, outcome and latency. No bodies, no
  * Authorization header, no query strings.
@@ -170,25 +193,10 @@ function accessLogFormat(): apigw.AccessLogFormat {
   const f = apigw.AccessLogField;
   return apigw.AccessLogFormat.custom(
     JSON.stringify({
-      requestId: f.contextRequestId(),
-      extendedRequestId: f.contextExtendedRequestId(),
-      requestTime: f.contextRequestTime(),
-      ip: f.contextIdentitySourceIp(),
-      userAgent: f.contextIdentityUserAgent(),
-      httpMethod: f.contextHttpMethod(),
-      resourcePath: f.contextResourcePath(),
-      status: f.contextStatus(),
-      protocol: f.contextProtocol(),
-      responseLength: f.contextResponseLength(),
-      responseLatency: f.contextResponseLatency(),
-      integrationLatency: f.contextIntegrationLatency(),
-      integrationStatus: f.contextIntegrationStatus(),
-      errorMessage: f.contextErrorMessage(),
+      ...baseAccessLogFields(),
       authorizerError: f.contextAuthorizerError(),
-      wafStatus: f.contextWafResponseCode(),
       sub: f.contextAuthorizerClaims('sub'),
       tenantId: f.contextAuthorizerClaims('custom:tenant_id'),
-      xrayTraceId: f.contextXrayTraceId(),
     }),
   );
 }

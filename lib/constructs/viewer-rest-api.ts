@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
 import type { PublicRoute } from '../routes.ts';
+import { baseAccessLogFields } from './embed-rest-api.ts';
 
 export interface ViewerRestApiProps {
   readonly config: StageConfig;
@@ -108,25 +109,5 @@ export class ViewerRestApi extends Construct {
 
 /** Access log in JSON: what, outcome and latency. No query strings, no headers beyond the user agent. */
 function viewerAccessLogFormat(): apigw.AccessLogFormat {
-  const f = apigw.AccessLogField;
-  return apigw.AccessLogFormat.custom(
-    JSON.stringify({
-      requestId: f.contextRequestId(),
-      extendedRequestId: f.contextExtendedRequestId(),
-      requestTime: f.contextRequestTime(),
-      ip: f.contextIdentitySourceIp(),
-      userAgent: f.contextIdentityUserAgent(),
-      httpMethod: f.contextHttpMethod(),
-      resourcePath: f.contextResourcePath(),
-      status: f.contextStatus(),
-      protocol: f.contextProtocol(),
-      responseLength: f.contextResponseLength(),
-      responseLatency: f.contextResponseLatency(),
-      integrationLatency: f.contextIntegrationLatency(),
-      integrationStatus: f.contextIntegrationStatus(),
-      errorMessage: f.contextErrorMessage(),
-      wafStatus: f.contextWafResponseCode(),
-      xrayTraceId: f.contextXrayTraceId(),
-    }),
-  );
+  return apigw.AccessLogFormat.custom(JSON.stringify(baseAccessLogFields()));
 }
