@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   DescribeTimeToLiveCommand,
@@ -51,7 +52,13 @@ export async function startDynamoLocal(options: { port?: number; dbPath?: string
     String(port),
     ...(options.dbPath ? ['-dbPath', options.dbPath, '-sharedDb'] : ['-inMemory', '-sharedDb']),
   ];
-  const child: ChildProcess = spawn('java', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Through the guardian: if this process dies without stopping it (even SIGKILL), Java goes too.
+  const guardian = fileURLToPath(new URL('./process-guardian.cjs', import.meta.url));
+  const child: ChildProcess = spawn(process.execPath, [guardian, 'java', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  // The IPC channel exists only to signal our death; it must not keep this process alive.
+  child.channel?.unref();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
