@@ -636,6 +636,8 @@ function banner(stack: DevStack, run: { stateDir: string | undefined; seconds: n
 // ---------------------------------------------------------------------------------------------
 
 async function main(argv: readonly string[]): Promise<void> {
+  // Development runs on whatever Node the machine has; the SDK's advice to move to Node 22 is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(
       [
