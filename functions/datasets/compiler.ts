@@ -88,6 +88,11 @@ export interface QueryPlan {
   readonly cacheKey: string;
   /** How the plan reads the data, for stats and tests: `table`, `gsi1`, `gsi2` or `none`. */
   readonly access: 'table' | 'gsi1' | 'gsi2' | 'none';
+  /**
+   * `<tenant>#<dataset>#<version>#`: every item read must carry a table key with this prefix.
+   * IAM checks only the key a request names (an index key); this checks the item itself.
+   */
+  readonly keyPrefix: string;
 }
 
 /**
@@ -120,6 +125,7 @@ export function compileDatasetQuery(input: {
     output,
     cacheKey,
     access: 'none',
+    keyPrefix: '',
   });
 
   // Deny by default: nothing is read for a viewer no rule grants.
@@ -198,6 +204,7 @@ export function compileDatasetQuery(input: {
     output,
     cacheKey,
     access: access.index === undefined ? 'table' : access.index === 1 ? 'gsi1' : 'gsi2',
+    keyPrefix: prefix,
   };
 }
 

@@ -73,6 +73,8 @@ export async function executeDatasetQuery(plan: QueryPlan, options: ExecuteOptio
   let truncated = false;
   const consume = (item: Record<string, unknown>): void => {
     if (stop) return;
+    // Defence in depth: an index entry pointing into another tenant, dataset or version is never a row of this one.
+    if (typeof item.pk !== 'string' || !item.pk.startsWith(plan.keyPrefix)) return;
     if (!plan.residual.every((predicate) => matchesPredicate(predicate, item[predicate.column] as CellValue))) return;
     if (stats.rowsMatched >= rowCap) {
       // Stop the other workers either way; they must not keep reading for a failed query.

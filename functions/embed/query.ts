@@ -52,17 +52,20 @@ export async function queryEmbedDashboard(
   request: EmbedQueryRequest,
 ): Promise<EmbedQueryResult> {
   const owner = { tenantId: caller.tenantId, sub: caller.sub, embedId: request.embedId };
-  // Round one: the session (ownership) beside the embed definition and, as soon as that is known,
-  // the RLS rules and dataset items of its widgets — none of them depends on the session.
+  // Round one: the session (ownership) beside the embed definition (usually cached).
   const sessionRead = deps.sessions.get(request.sessionId, owner);
-  sessionRead.catch(() => undefined);
-  const target = await (deps.loadTarget ?? loadEmbedTarget)(deps, caller.tenantId, request.embedId);
+  const targetRead = (deps.loadTarget ?? loadEmbedTarget)(deps, caller.tenantId, request.embedId);
+  // Without a live session of its own the caller learns nothing else, not even whether the embed exists.
+  const [sessionOutcome, targetOutcome] = await Promise.allSettled([sessionRead, targetRead]);
+  if (sessionOutcome.status === 'rejected') throw sessionOutcome.reason;
+  if (targetOutcome.status === 'rejected') throw targetOutcome.reason;
+  const session = sessionOutcome.value;
+  const target = targetOutcome.value;
   const widgetIds = visibleWidgets(target).map((widget) => widget.id);
   const datasetIds = [
     ...new Set(target.dashboard.widgets.filter((w) => widgetIds.includes(w.id)).map((w) => w.datasetId)),
   ];
   const reads = prefetchDatasetReads(deps, caller.tenantId, datasetIds);
-  const session = await sessionRead;
 
   const parameters = resolveParameters({
     definitions: target.dashboard.parameters,
@@ -95,10 +98,14 @@ export async function queryEmbedDashboard(
   );
   audited.catch(() => undefined);
   // The viewer's new editable state is valid (the policy accepted it) whatever the query returns:
-  // store it beside the data read rather than after it.
+  // once the revocation check passed, store it beside the data read rather than after it.
   const stateChanged = request.params !== undefined && canonical(editable) !== canonical(session.editableParams);
-  const stateStored = stateChanged ? deps.sessions.updateEditableParams(request.sessionId, owner, editable) : undefined;
-  stateStored?.catch(() => undefined);
+  const stateStored = revocationCheck.then((revocation) =>
+    stateChanged && !revocation.revoked
+      ? deps.sessions.updateEditableParams(request.sessionId, owner, editable)
+      : undefined,
+  );
+  stateStored.catch(() => undefined);
   const [revocation, result] = await Promise.all([
     revocationCheck,
     runDashboardQuery(

@@ -99,6 +99,16 @@ export async function renewEmbedSession(
   const owner = { tenantId: verified.tenantId, sub: verified.sub, embedId: verified.embedId };
   // Fails with EMBED_SESSION_INVALID unless the session is live and belongs to this viewer and embed.
   const session = await deps.sessions.get(input.sessionId, owner);
+  // A session whose current token was revoked stays dead: a fresh token opens a new session, it
+  // does not revive this one.
+  const current = await deps.revocations.isRevoked({
+    tenantId: session.tenantId,
+    jti: session.jti,
+    sub: session.sub,
+    eid: session.embedId,
+    iat: session.tokenIssuedAt,
+  });
+  if (current.revoked) throw new EmbedTokenRevoked();
   const target = await acceptableTarget(deps, verified);
   await deps.redemptions.redeemOnce(verified.jti, verified.tenantId, verified.expiresAt);
   const effective = resolveParameters({

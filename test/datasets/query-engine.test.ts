@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DashboardRepository } from '#control/dashboards';
@@ -166,6 +167,32 @@ describe('filters', () => {
     expect(plan.access).toBe('gsi1');
     expect(result.rows.map((r) => r.region)).toEqual(['US']);
     expect(result.stats.itemsRead).toBe(1);
+  });
+
+  it('drops an index entry whose item lives under another tenant, even if its index key was forged', async () => {
+    // Prepare: an item of another tenant whose gsi1 key claims to be tenant-a's "banana" partition.
+    const { plan: probe } = await run({ filters: [{ column: 'product', op: 'eq', value: 'banana' }] });
+    const forgedIndexKey = probe.queries[0]!.ExpressionAttributeValues[':kp'] as string;
+    await tables.data.client.send(
+      new PutCommand({
+        TableName: tables.data.tableName,
+        Item: {
+          pk: 'tenant-b#sales#v1#EU',
+          sk: 'forged',
+          gsi1pk: forgedIndexKey,
+          gsi1sk: '2024-01-20T00:00:00.000Z#forged',
+          region: 'EU',
+          day: '2024-01-20T00:00:00.000Z',
+          product: 'banana',
+          amount: 999,
+        },
+      }),
+    );
+    // Act
+    const { result } = await run({ filters: [{ column: 'product', op: 'eq', value: 'banana' }] });
+    // Assess
+    expect(result.rows.map((row) => row.amount)).not.toContain(999);
+    expect(result.rows).toHaveLength(2);
   });
 
   it('contradictory filters return nothing without reading', async () => {

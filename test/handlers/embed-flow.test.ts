@@ -289,6 +289,44 @@ describe('POST /v1/embed/sessions and /v1/embed/query', () => {
     expect((listed.body.revocations as { scope: string }[]).map((r) => r.scope).sort()).toEqual(['token', 'user']);
   });
 
+  it('never revives a revoked session by renewing it; a user revocation ends tokens issued before it only', async () => {
+    // Prepare: a live session of the signer-made viewer "bob" in globex is not needed; use gina.
+    const live = await redeem(users.gina, await tokenFor(users.gina));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await api.call('admin', {
+      method: 'POST',
+      resource: '/v1/admin/revocations',
+      identity: users.globexAdmin,
+      body: { scope: 'user', sub: users.gina.sub },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Act
+    const fresh = await tokenFor(users.gina);
+    const renewed = await api.call('embed-sessions', {
+      method: 'POST',
+      resource: '/v1/embed/sessions/{sessionId}/renew',
+      pathParameters: { sessionId: live.body.sessionId as string },
+      identity: users.gina,
+      body: { token: fresh },
+    });
+    const reopened = await redeem(users.gina, fresh);
+    // Assess
+    expect(renewed.status).toBe(401);
+    expect(renewed.body.code).toBe('EMBED_TOKEN_REVOKED');
+    expect(reopened.status).toBe(201);
+  });
+
+  it('tells a caller without a live session nothing about the embed', async () => {
+    const unknownEmbed = await api.call('embed-query', {
+      method: 'POST',
+      resource: '/v1/embed/query',
+      identity: users.alice,
+      body: { sessionId: 'no-such-session', embedId: 'no-such-embed' },
+    });
+    expect(unknownEmbed.status).toBe(401);
+    expect(unknownEmbed.body.code).toBe('EMBED_SESSION_INVALID');
+  });
+
   it('refuses an embed revoked or disabled by the admin of its tenant', async () => {
     const token = await tokenFor(users.gina);
     await api.call('admin', {
