@@ -316,6 +316,33 @@ describe('POST /v1/embed/sessions and /v1/embed/query', () => {
     expect(reopened.status).toBe(201);
   });
 
+  it('answers repeated queries of one session from its real state, even after a renewal changed the locked values', async () => {
+    // Prepare: bob's session locked to "gadget", queried once so this container remembers it.
+    const first = (await signFor(users.signer, { viewer: 'bob', params: { product: 'gadget' } })).body.token;
+    const opened = await redeem(users.bob, first);
+    const sessionId = opened.body.sessionId as string;
+    const before = await query(users.bob, sessionId);
+    // Act: the signer renews it with "widget" locked instead, then bob queries again.
+    const second = (await signFor(users.signer, { viewer: 'bob', params: { product: 'widget' } })).body.token;
+    const renewed = await api.call('embed-sessions', {
+      method: 'POST',
+      resource: '/v1/embed/sessions/{sessionId}/renew',
+      pathParameters: { sessionId },
+      identity: users.bob,
+      body: { token: second },
+    });
+    const after = await query(users.bob, sessionId);
+    const stolen = await query(users.alice, sessionId);
+    // Assess
+    const products = (response: typeof before) =>
+      (response.body.widgets as Record<string, { rows: { product: string }[] }>).rows?.rows.map((row) => row.product);
+    expect(products(before)).toEqual(['gadget']);
+    expect(renewed.status).toBe(200);
+    expect(products(after)).toEqual(['widget']);
+    expect(stolen.status).toBe(401);
+    expect(stolen.body.code).toBe('EMBED_SESSION_INVALID');
+  });
+
   it('tells a caller without a live session nothing about the embed', async () => {
     const unknownEmbed = await api.call('embed-query', {
       method: 'POST',
