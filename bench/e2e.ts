@@ -28,7 +28,6 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
-import { chromium } from 'playwright-core';
 import { DashboardRepository } from '../functions/control/dashboards.ts';
 import { DatasetRepository, datasetSnapshot } from '../functions/control/datasets.ts';
 import { RlsRepository } from '../functions/control/rls.ts';
@@ -38,10 +37,10 @@ import { executeDatasetQuery } from '../functions/datasets/executor.ts';
 import type { Caller } from '../functions/shared/identity.ts';
 import type { DateRange } from '../functions/token/param-types.ts';
 import { type DevStack, startDevStack } from '../local/dev.ts';
+import { CHROMIUM_PATH, launchHeadlessChromium } from '../local/chromium.ts';
 import { localCredentials } from '../local/dynamodb.ts';
 import { DEMO_DASHBOARD_ID, DEMO_DATASET_ID, DEMO_TENANTS } from '../local/seed.ts';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WARMUP_REQUESTS = 30;
 const RANGES = 2_000;
 
@@ -184,19 +183,7 @@ async function runBaseline(stack: DevStack, caller: Caller, ranges: readonly Dat
 
 /** API calls of the viewer frame from its load to `rendered`, in a real Chromium. */
 async function roundTripsInChromium(stack: DevStack, username: string, password: string): Promise<number> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  const browser = await launchHeadlessChromium();
   try {
     const page = await (await browser.newContext()).newPage();
     const calls: string[] = [];

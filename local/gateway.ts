@@ -33,7 +33,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayEventIdentity, APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
 import { type ApiFunctionName, type PublicRoute, ROUTES, type Route, type ViewerFunctionName } from '../lib/routes.ts';
 import { closeServer, listenOnLoopback, RequestBodyTooLarge, readRequestBody } from './http.ts';
@@ -531,23 +531,7 @@ function proxyEvent(input: {
       domainPrefix: API_ID,
       extendedRequestId: input.requestId.replace(/-/g, '').slice(0, 16),
       httpMethod: route.method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp,
-        user: null,
-        userAgent,
-        userArn: null,
-      },
+      identity: restRequestIdentity(sourceIp, userAgent),
       path: `/${input.stage}${url.pathname}`,
       protocol: `HTTP/${request.httpVersion}`,
       requestId: input.requestId,
@@ -681,4 +665,28 @@ function safeJson(value: unknown): string {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/**
+ * `requestContext.identity` of a REST proxy event for a Cognito-authorized (or public) call: only
+ * the source IP and user agent are known; every IAM/Cognito-identity field is null, as in AWS.
+ */
+export function restRequestIdentity(sourceIp: string, userAgent: string | null): APIGatewayEventIdentity {
+  return {
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp,
+    user: null,
+    userAgent,
+    userArn: null,
+  };
 }

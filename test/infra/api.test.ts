@@ -162,6 +162,21 @@ function stageOf(apiId: string) {
   return stage;
 }
 
+/** Both stages: stage-wide throttling, metrics, error logs without request/response bodies. */
+function expectedMethodSettings() {
+  return [
+    {
+      HttpMethod: '*',
+      ResourcePath: '/*',
+      DataTraceEnabled: false,
+      LoggingLevel: 'ERROR',
+      MetricsEnabled: true,
+      ThrottlingBurstLimit: synth.config.throttling.burstLimit,
+      ThrottlingRateLimit: synth.config.throttling.rateLimit,
+    },
+  ];
+}
+
 describe('stage', () => {
   it('throttles, traces, logs errors without bodies and writes JSON access logs to a log group with retention', () => {
     const stage = stageOf('Api');
@@ -170,17 +185,7 @@ describe('stage', () => {
     };
     expect(properties.StageName).toBe('dev');
     expect(properties.TracingEnabled).toBe(true);
-    expect(properties.MethodSettings).toEqual([
-      {
-        HttpMethod: '*',
-        ResourcePath: '/*',
-        DataTraceEnabled: false,
-        LoggingLevel: 'ERROR',
-        MetricsEnabled: true,
-        ThrottlingBurstLimit: synth.config.throttling.burstLimit,
-        ThrottlingRateLimit: synth.config.throttling.rateLimit,
-      },
-    ]);
+    expect(properties.MethodSettings).toEqual(expectedMethodSettings());
     expect(properties.AccessLogSetting.DestinationArn).toBe('ApiAccessLogs.Arn');
     const format = JSON.parse(properties.AccessLogSetting.Format) as Record<string, string>;
     expect(format).toMatchObject({
@@ -306,17 +311,7 @@ describe('public viewer API', () => {
     };
     expect(properties.StageName).toBe('dev');
     expect(properties.TracingEnabled).toBe(true);
-    expect(properties.MethodSettings).toEqual([
-      {
-        HttpMethod: '*',
-        ResourcePath: '/*',
-        DataTraceEnabled: false,
-        LoggingLevel: 'ERROR',
-        MetricsEnabled: true,
-        ThrottlingBurstLimit: synth.config.throttling.burstLimit,
-        ThrottlingRateLimit: synth.config.throttling.rateLimit,
-      },
-    ]);
+    expect(properties.MethodSettings).toEqual(expectedMethodSettings());
     expect(properties.AccessLogSetting.DestinationArn).toBe('ViewerAccessLogs.Arn');
     expect(JSON.parse(properties.AccessLogSetting.Format)).toMatchObject({ status: '$context.status' });
   });

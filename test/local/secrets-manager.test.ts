@@ -320,38 +320,24 @@ describe('local Secrets Manager: versions and staging labels', () => {
       name: 'InvalidParameterException',
       message: expect.stringContaining(`currently attached to version ${TOKEN_A}`),
     });
-    // Naming the wrong holder.
-    await expect(
-      client.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: name,
-          VersionStage: 'AWSCURRENT',
-          MoveToVersionId: TOKEN_B,
-          RemoveFromVersionId: TOKEN_B,
-        }),
-      ),
-    ).rejects.toBeInstanceOf(InvalidParameterException);
-    // Removing AWSCURRENT without a destination.
-    await expect(
-      client.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: name,
-          VersionStage: 'AWSCURRENT',
-          RemoveFromVersionId: TOKEN_A,
-        }),
-      ),
-    ).rejects.toBeInstanceOf(InvalidParameterException);
-    // An unknown destination version.
-    await expect(
-      client.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: name,
-          VersionStage: 'AWSCURRENT',
-          MoveToVersionId: TOKEN_C,
-          RemoveFromVersionId: TOKEN_A,
-        }),
-      ),
-    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    const refusals: [string, { MoveToVersionId?: string; RemoveFromVersionId?: string }, unknown][] = [
+      [
+        'naming the wrong holder',
+        { MoveToVersionId: TOKEN_B, RemoveFromVersionId: TOKEN_B },
+        InvalidParameterException,
+      ],
+      ['removing AWSCURRENT without a destination', { RemoveFromVersionId: TOKEN_A }, InvalidParameterException],
+      [
+        'an unknown destination version',
+        { MoveToVersionId: TOKEN_C, RemoveFromVersionId: TOKEN_A },
+        ResourceNotFoundException,
+      ],
+    ];
+    for (const [_case, move, expected] of refusals) {
+      await expect(
+        client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', ...move })),
+      ).rejects.toBeInstanceOf(expected as typeof InvalidParameterException);
+    }
     const described = await client.send(new DescribeSecretCommand({ SecretId: name }));
     expect(described.VersionIdsToStages).toEqual({ [TOKEN_A]: ['AWSCURRENT'], [TOKEN_B]: ['AWSPENDING'] });
   });

@@ -8,10 +8,12 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { buildWeb, webAssetPath, webContentType } from '../../web/build.ts';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM_PATH, launchHeadlessChromium } from '../../local/chromium.ts';
+
+export { CHROMIUM_PATH };
 
 /** Screenshots land here (gitignored). */
 export const SCREENSHOT_DIR = resolve(import.meta.dirname, '..', '..', 'test-results', 'web');
@@ -22,19 +24,7 @@ export async function launchChromium(): Promise<Browser> {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: apt-get install -y chromium, or set CHROMIUM_PATH`);
   }
   await mkdir(SCREENSHOT_DIR, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  return launchHeadlessChromium();
 }
 
 /** Builds the web bundles into a temporary directory; `cleanup` removes it. */
