@@ -29,9 +29,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
 import { DashboardRepository } from '../functions/control/dashboards.ts';
-import { DatasetRepository, datasetSnapshot } from '../functions/control/datasets.ts';
+import { DatasetRepository } from '../functions/control/datasets.ts';
+import { TableGateway } from '../functions/control/table-gateway.ts';
 import { RlsRepository } from '../functions/control/rls.ts';
-import { compileDatasetQuery, type QueryPlan } from '../functions/datasets/compiler.ts';
+import { compileDatasetQuery, datasetSnapshot, type QueryPlan } from '../functions/datasets/compiler.ts';
 import { loadRlsContext } from '../functions/datasets/dashboard-query.ts';
 import { executeDatasetQuery } from '../functions/datasets/executor.ts';
 import type { Caller } from '../functions/shared/identity.ts';
@@ -145,9 +146,9 @@ async function runBaseline(stack: DevStack, caller: Caller, ranges: readonly Dat
     new DynamoDBClient({ endpoint: stack.services.dynamoEndpoint, region: 'us-east-1', credentials }),
   );
   try {
-    const control = { client, tableName: stack.services.controlTableName };
+    const control = new TableGateway(client, stack.services.controlTableName);
     const datasets = new DatasetRepository(control);
-    const dashboards = new DashboardRepository(control, datasets);
+    const dashboards = new DashboardRepository(control);
     const dashboard = await dashboards.get(caller.tenantId, DEMO_DASHBOARD_ID);
     if (!dashboard) throw new Error('The demo dashboard is missing');
     const dataset = await datasets.require(caller.tenantId, DEMO_DATASET_ID);
@@ -164,8 +165,9 @@ async function runBaseline(stack: DevStack, caller: Caller, ranges: readonly Dat
         }),
       ),
     );
+    const dataTable = new TableGateway(client, stack.services.dataTableName);
     const execute = (plans: readonly QueryPlan[]) =>
-      Promise.all(plans.map((plan) => executeDatasetQuery(plan, { client, tableName: stack.services.dataTableName })));
+      Promise.all(plans.map((plan) => executeDatasetQuery(plan, { table: dataTable })));
     for (let i = 0; i < WARMUP_REQUESTS; i++) await execute(planSets[i % planSets.length]!);
     const latencies: number[] = [];
     const deadline = performance.now() + durationSeconds * 1000;

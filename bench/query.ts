@@ -8,6 +8,8 @@ import { importDataset } from '#datasets/import';
 import type { Caller } from '#shared/identity';
 import { CONTROL_TABLE, DATA_TABLE } from '../lib/table-design.ts';
 import { createTable, localCredentials, startDynamoLocal } from '../local/dynamodb.ts';
+import { createDataset, putRlsMapping, putRlsRules } from '../functions/admin/datasets.ts';
+import { TableGateway } from '../functions/control/table-gateway.ts';
 
 /**
  * `npm run bench:query [-- --json] [--rows N] [--queries N]`
@@ -50,31 +52,35 @@ const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndef
 try {
   await createTable(raw, 'bench-control', CONTROL_TABLE);
   await createTable(raw, 'bench-data', DATA_TABLE);
-  const datasets = new DatasetRepository({ client, tableName: 'bench-control' });
-  const rls = new RlsRepository({ client, tableName: 'bench-control' });
-  const data = { client, tableName: 'bench-data' };
+  const control = new TableGateway(client, 'bench-control');
+  const datasets = new DatasetRepository(control);
+  const rls = new RlsRepository(control);
+  const data = new TableGateway(client, 'bench-data');
   const tenantIds = Array.from({ length: TENANTS }, (_, i) => `bench-${String(i + 1).padStart(2, '0')}`);
 
   // --- load -------------------------------------------------------------------------------
   const loadStarted = Date.now();
   let loaded = 0;
   const loadTenant = async (tenantId: string, t: number) => {
-    await datasets.create({
-      tenantId,
-      datasetId: 'orders',
-      name: 'Orders',
-      schema: {
-        columns: [
-          { name: 'region', type: 'string' },
-          { name: 'at', type: 'date' },
-          { name: 'category', type: 'string' },
-          { name: 'amount', type: 'number' },
-          { name: 'customer', type: 'string' },
-        ],
-        partitionColumn: 'region',
-        sortColumn: 'at',
+    await createDataset(
+      { datasets },
+      {
+        tenantId,
+        datasetId: 'orders',
+        name: 'Orders',
+        schema: {
+          columns: [
+            { name: 'region', type: 'string' },
+            { name: 'at', type: 'date' },
+            { name: 'category', type: 'string' },
+            { name: 'amount', type: 'number' },
+            { name: 'customer', type: 'string' },
+          ],
+          partitionColumn: 'region',
+          sortColumn: 'at',
+        },
       },
-    });
+    );
     const rows = Array.from({ length: rowsPerTenant }, (_, i) => ({
       region: REGIONS[i % REGIONS.length],
       at: new Date(Date.UTC(2024, 0, 1) + ((i * 7919 + t * 104_729) % (366 * 86_400)) * 1000).toISOString(),
@@ -86,17 +92,11 @@ try {
       { tenantId, datasetId: 'orders', format: 'json', content: JSON.stringify(rows) },
       { datasets, data, concurrency: 4 },
     );
-    const schema = (await datasets.require(tenantId, 'orders')).schema;
-    await rls.putRules(
-      tenantId,
-      'orders',
-      [
-        { column: 'region', source: { kind: 'mapping', mappingId: 'regions' } },
-        { column: 'category', source: { kind: 'mapping', mappingId: 'categories' } },
-      ],
-      schema,
-    );
-    await rls.putMapping(tenantId, {
+    await putRlsRules({ datasets, rls }, tenantId, 'orders', [
+      { column: 'region', source: { kind: 'mapping', mappingId: 'regions' } },
+      { column: 'category', source: { kind: 'mapping', mappingId: 'categories' } },
+    ]);
+    await putRlsMapping({ rls }, tenantId, {
       id: 'regions',
       entries: [
         ...REGIONS.map((region) => ({
@@ -107,7 +107,7 @@ try {
         { principalType: 'group' as const, principal: 'category-viewers', values: '*' as const },
       ],
     });
-    await rls.putMapping(tenantId, {
+    await putRlsMapping({ rls }, tenantId, {
       id: 'categories',
       entries: [
         { principalType: 'group' as const, principal: 'region-viewers', values: '*' as const },

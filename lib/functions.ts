@@ -94,8 +94,8 @@ export const ENV = Object.freeze({
   apiBaseUrl: 'API_BASE_URL',
 });
 
-/** Name of the metric the handlers emit (Powertools, dimension `service`) when a caller's identity does not match the token's. */
-export const IDENTITY_MISMATCH_METRIC = 'IdentityMismatch';
+/** The alarmed metrics' names and dimension: one module shared with the functions that emit them. */
+export { IDENTITY_MISMATCH_METRIC, SERVICE_DIMENSION } from '../functions/shared/metrics.ts';
 
 /**
  * The functions whose shared refusal path (`functions/http/observability.ts`) counts

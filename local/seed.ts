@@ -25,10 +25,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Conflict } from '#errors';
 import { DashboardRepository } from '#control/dashboards';
 import { DatasetRepository } from '#control/datasets';
-import type { TableRef } from '#control/dynamo';
 import { EmbedRepository } from '#control/embeds';
 import { RlsRepository } from '#control/rls';
+import { TableGateway } from '#control/table-gateway';
 import { TenantRepository } from '#control/tenants';
+import { saveDashboard } from '#admin/dashboards';
+import { createDataset, putRlsRules } from '#admin/datasets';
+import { validateEmbed } from '#admin/embeds';
+import { createTenant } from '#admin/tenants';
 import { importDataset } from '#datasets/import';
 import type { DatasetSchema } from '#datasets/schema';
 import { createKeySetRepository } from '#keys/key-set';
@@ -262,14 +266,14 @@ export interface DemoSeedResult {
 /** Seeds (or brings up to date) the whole demo. Idempotent. */
 export async function seedDemo(input: SeedDemoInput): Promise<DemoSeedResult> {
   const log = input.log ?? (() => undefined);
-  const control: TableRef = { client: input.documentClient, tableName: input.controlTableName };
-  const data = { client: input.documentClient, tableName: input.dataTableName };
+  const control = new TableGateway(input.documentClient, input.controlTableName);
+  const data = new TableGateway(input.documentClient, input.dataTableName);
   const tenants = new TenantRepository(control);
   const datasets = new DatasetRepository(control);
-  const dashboards = new DashboardRepository(control, datasets);
+  const dashboards = new DashboardRepository(control);
   const rls = new RlsRepository(control);
   const embeds = new EmbedRepository(control);
-  const keySets = createKeySetRepository({ documentClient: input.documentClient, tableName: input.controlTableName });
+  const keySets = createKeySetRepository({ table: control });
 
   const subs: Record<string, string> = {};
   for (const user of DEMO_USERS) {
@@ -290,7 +294,7 @@ export async function seedDemo(input: SeedDemoInput): Promise<DemoSeedResult> {
     (typeof DEMO_TENANTS)[keyof typeof DEMO_TENANTS],
   ][]) {
     const { tenantId } = tenant;
-    await ignoreConflict(() => tenants.create({ tenantId, name: tenant.name }));
+    await ignoreConflict(() => createTenant({ tenants }, { tenantId, name: tenant.name }));
     const onboarded = await ignoreConflict(() =>
       createTenantSigningKey({
         secrets: input.secrets,
@@ -305,7 +309,7 @@ export async function seedDemo(input: SeedDemoInput): Promise<DemoSeedResult> {
     log(`${tenantId}: signing key ${onboarded ? `${onboarded.kid} created` : 'already onboarded'}`);
 
     await ignoreConflict(() =>
-      datasets.create({ tenantId, datasetId: DEMO_DATASET_ID, name: 'Sales 2025', schema: SALES_SCHEMA }),
+      createDataset({ datasets }, { tenantId, datasetId: DEMO_DATASET_ID, name: 'Sales 2025', schema: SALES_SCHEMA }),
     );
     const rows = generateSalesRows({
       seed: tenant.seed,
@@ -325,29 +329,31 @@ export async function seedDemo(input: SeedDemoInput): Promise<DemoSeedResult> {
     }
     rowCounts[tenantId] = rows.length;
 
-    await rls.putRules(
-      tenantId,
-      DEMO_DATASET_ID,
-      [{ column: 'region', source: { kind: 'identity', claim: 'custom:region' } }],
-      SALES_SCHEMA,
+    await putRlsRules({ datasets, rls }, tenantId, DEMO_DATASET_ID, [
+      { column: 'region', source: { kind: 'identity', claim: 'custom:region' } },
+    ]);
+    await saveDashboard(
+      { dashboards, datasets },
+      {
+        tenantId,
+        dashboardId: DEMO_DASHBOARD_ID,
+        title: `${tenant.name} · Sales 2025`,
+        parameters: SALES_PARAMETERS,
+        widgets: SALES_WIDGETS as unknown as readonly unknown[],
+      },
     );
-    await dashboards.save({
-      tenantId,
-      dashboardId: DEMO_DASHBOARD_ID,
-      title: `${tenant.name} · Sales 2025`,
-      parameters: SALES_PARAMETERS,
-      widgets: SALES_WIDGETS as unknown as readonly unknown[],
-    });
     // Saved on every start: the demo origin carries this run's port.
-    await embeds.save({
-      tenantId,
-      embedId: tenant.embedId,
-      resource: { type: 'dashboard', id: DEMO_DASHBOARD_ID },
-      parameterModes: { dateRange: 'editable', channel: 'disabled' },
-      allowedOrigins: [input.demoOrigin],
-      maxTokenLifetimeSeconds: 600,
-      enabled: true,
-    });
+    await embeds.save(
+      validateEmbed({
+        tenantId,
+        embedId: tenant.embedId,
+        resource: { type: 'dashboard', id: DEMO_DASHBOARD_ID },
+        parameterModes: { dateRange: 'editable', channel: 'disabled' },
+        allowedOrigins: [input.demoOrigin],
+        maxTokenLifetimeSeconds: 600,
+        enabled: true,
+      }),
+    );
     embedIds[tenantId] = tenant.embedId;
     log(`${tenantId}: dashboard ${DEMO_DASHBOARD_ID}, embed ${tenant.embedId} (framed by ${input.demoOrigin})`);
   }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DatasetRepository } from '#control/datasets';
+import { TableGateway } from '#control/table-gateway';
 import { type ImportFormat, importDataset } from '#datasets/import';
 import { EmbedError } from '#errors';
 import { documentClient } from '#shared/clients';
@@ -74,8 +75,8 @@ async function main(): Promise<void> {
     const summary = await importDataset(
       { tenantId, datasetId, format, content },
       {
-        datasets: new DatasetRepository({ client, tableName: controlTable }),
-        data: { client, tableName: dataTable },
+        datasets: new DatasetRepository(new TableGateway(client, controlTable)),
+        data: new TableGateway(client, dataTable),
         onProgress: (written, total) => {
           if (process.stderr.isTTY) process.stderr.write(`\rwritten ${written}/${total}`);
         },

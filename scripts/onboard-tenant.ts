@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createTenant } from '#admin/tenants';
+import { TableGateway } from '#control/table-gateway';
 import { TenantRepository } from '#control/tenants';
 import { EmbedError } from '#errors';
 import { documentClient } from '#shared/clients';
@@ -46,13 +48,13 @@ async function main(): Promise<number> {
   const rotationDays = Number(values['rotation-days'] ?? '30');
   const tenantId = values.tenant;
   const controlTable = requireEnv('CONTROL_TABLE_NAME');
-  const table = { client: documentClient(), tableName: controlTable };
+  const table = new TableGateway(documentClient(), controlTable);
   try {
-    await new TenantRepository(table).create({ tenantId, name: values.name ?? tenantId });
+    await createTenant({ tenants: new TenantRepository(table) }, { tenantId, name: values.name ?? tenantId });
     const kmsKeyId = process.env.SIGNING_KEY_KMS_KEY_ID;
     const created = await createTenantSigningKey({
       secrets: new SecretsManagerClient({}),
-      keySets: createKeySetRepository({ documentClient: table.client, tableName: controlTable }),
+      keySets: createKeySetRepository({ table }),
       prefix: optionalEnv('SIGNING_KEY_SECRET_PREFIX', DEFAULT_SIGNING_KEY_SECRET_PREFIX),
       tenantId,
       rotationLambdaArn: requireEnv('ROTATION_LAMBDA_ARN'),

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationFailed } from '#errors';
-import { type Clock, decodeCursor, encodeCursor, epochSeconds, type TableRef } from './dynamo.ts';
+import { type Clock, decodeCursor, encodeCursor, epochSeconds } from './dynamo.ts';
 import { assertResourceId, assertTenantId, auditPk } from './keys.ts';
+import type { TableGateway } from './table-gateway.ts';
 
 /**
  * Audit events (`AUDIT#<t>` / `<ISO time>#<random>`), newest first, expiring by TTL. An event
@@ -32,7 +32,7 @@ export class AuditRepository {
   private readonly now: Clock;
   private readonly retentionDays: number;
   constructor(
-    private readonly table: TableRef,
+    private readonly table: TableGateway,
     options: { clock?: Clock; retentionDays?: number } = {},
   ) {
     this.now = options.clock ?? Date.now;
@@ -51,18 +51,15 @@ export class AuditRepository {
       reason: matching(input.reason, REASON_PATTERN, 'reason'),
       at: input.at !== undefined ? isoTime(input.at) : new Date(nowMs).toISOString(),
     };
-    await this.table.client.send(
-      new PutCommand({
-        TableName: this.table.tableName,
-        Item: {
-          pk: auditPk(event.tenantId),
-          sk: `${event.at}#${randomBytes(6).toString('hex')}`,
-          kind: 'audit',
-          ...event,
-          ttl: epochSeconds(nowMs) + this.retentionDays * 86_400,
-        },
-      }),
-    );
+    await this.table.put({
+      Item: {
+        pk: auditPk(event.tenantId),
+        sk: `${event.at}#${randomBytes(6).toString('hex')}`,
+        kind: 'audit',
+        ...event,
+        ttl: epochSeconds(nowMs) + this.retentionDays * 86_400,
+      },
+    });
     return event;
   }
 
@@ -75,16 +72,13 @@ export class AuditRepository {
     const limit = options.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 500)
       throw new ValidationFailed('limit', 'must be from 1 to 500');
-    const result = await this.table.client.send(
-      new QueryCommand({
-        TableName: this.table.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ScanIndexForward: false,
-        Limit: limit,
-        ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor, pk) } : {}),
-      }),
-    );
+    const result = await this.table.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor, pk) } : {}),
+    });
     const events = (result.Items ?? []).map(
       (item): AuditEvent => ({
         tenantId: item.tenantId as string,

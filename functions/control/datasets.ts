@@ -1,11 +1,8 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { Conflict, ImportInProgress, NotFound, ValidationFailed } from '#errors';
-import type { DatasetSnapshot } from '#datasets/compiler';
-import { type DatasetSchema, validateDatasetSchema } from '#datasets/schema';
-import type { CellValue } from '#datasets/values';
-import { type Clock, isConditionalCheckFailed, type TableRef } from './dynamo.ts';
-import { queryAllByPrefix } from './dynamo.ts';
+import { Conflict, ImportInProgress, NotFound } from '#errors';
+import type { Clock } from './dynamo.ts';
 import { assertResourceId, assertTenantId, datasetSk, tenantPk } from './keys.ts';
+import type { CellValue, DatasetSchema } from './records.ts';
+import type { Item, TableGateway } from './table-gateway.ts';
 
 /**
  * Datasets (`TENANT#<t>` / `DATASET#<id>`): the schema, the active data version and its set of
@@ -46,20 +43,17 @@ export interface Dataset {
 export class DatasetRepository {
   private readonly now: Clock;
   constructor(
-    private readonly table: TableRef,
+    private readonly table: TableGateway,
     options: { clock?: Clock } = {},
   ) {
     this.now = options.clock ?? Date.now;
   }
 
-  /** Creates a dataset with a validated schema and no data; `Conflict` when the id is taken. */
-  async create(input: { tenantId: string; datasetId: string; name: string; schema: unknown }): Promise<Dataset> {
+  /** Stores a new dataset (validated by the caller, see `admin/datasets.ts`) with no data; `Conflict` when the id is taken. */
+  async create(input: { tenantId: string; datasetId: string; name: string; schema: DatasetSchema }): Promise<Dataset> {
     const tenantId = assertTenantId(input.tenantId);
     const datasetId = assertResourceId(input.datasetId, 'datasetId');
-    if (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > 200) {
-      throw new ValidationFailed('name', 'must be 1 to 200 characters');
-    }
-    const schema = validateDatasetSchema(input.schema);
+    const schema = input.schema;
     const at = new Date(this.now()).toISOString();
     const dataset: Dataset = {
       tenantId,
@@ -75,31 +69,23 @@ export class DatasetRepository {
       revision: 0,
       versionCounter: 0,
     };
-    try {
-      await this.table.client.send(
-        new PutCommand({
-          TableName: this.table.tableName,
-          Item: { pk: tenantPk(tenantId), sk: datasetSk(datasetId), kind: 'dataset', ...dataset },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new Conflict('The dataset already exists.');
-      throw error;
-    }
+    await this.table.put(
+      {
+        Item: { pk: tenantPk(tenantId), sk: datasetSk(datasetId), kind: 'dataset', ...dataset },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+      () => new Conflict('The dataset already exists.'),
+    );
     return dataset;
   }
 
   /** The dataset, or undefined. `consistent` for readers that must see the latest version switch. */
   async get(tenantId: string, datasetId: string, options: { consistent?: boolean } = {}): Promise<Dataset | undefined> {
-    const result = await this.table.client.send(
-      new GetCommand({
-        TableName: this.table.tableName,
-        Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
-        ConsistentRead: options.consistent ?? false,
-      }),
-    );
-    return result.Item ? toDataset(result.Item) : undefined;
+    const item = await this.table.get({
+      Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
+      ConsistentRead: options.consistent ?? false,
+    });
+    return item ? toDataset(item) : undefined;
   }
 
   /** The dataset, or `NotFound`. */
@@ -111,21 +97,18 @@ export class DatasetRepository {
 
   /** Only the active version, read strongly consistently (the readers' seqlock check). */
   async activeVersion(tenantId: string, datasetId: string): Promise<string | null | undefined> {
-    const result = await this.table.client.send(
-      new GetCommand({
-        TableName: this.table.tableName,
-        Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
-        ConsistentRead: true,
-        ProjectionExpression: 'activeVersion',
-      }),
-    );
-    if (!result.Item) return undefined;
-    return (result.Item.activeVersion as string | null | undefined) ?? null;
+    const item = await this.table.get({
+      Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
+      ConsistentRead: true,
+      ProjectionExpression: 'activeVersion',
+    });
+    if (!item) return undefined;
+    return (item.activeVersion as string | null | undefined) ?? null;
   }
 
   /** Every dataset of a tenant. */
   async list(tenantId: string): Promise<Dataset[]> {
-    const items = await queryAllByPrefix(this.table, tenantPk(tenantId), 'DATASET#');
+    const items = await this.table.queryAllByPrefix(tenantPk(tenantId), 'DATASET#');
     return items.map(toDataset);
   }
 
@@ -148,50 +131,40 @@ export class DatasetRepository {
     const abandoned: VersionRef | undefined = current.importLock
       ? { version: current.importLock.version, partitionValues: current.importLock.partitionValues }
       : undefined;
-    try {
-      await this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
-          UpdateExpression: `SET importLock = :lock, versionCounter = :counter, updatedAt = :at${
-            abandoned ? ', retiredVersions = list_append(if_not_exists(retiredVersions, :empty), :abandoned)' : ''
-          } ADD revision :one`,
-          ConditionExpression:
-            'versionCounter = :previousCounter AND (attribute_not_exists(importLock) OR importLock.expiresAt < :now)',
-          ExpressionAttributeValues: {
-            ':lock': { version, partitionValues: input.partitionValues, expiresAt: now + input.lockMs },
-            ':counter': current.versionCounter + 1,
-            ':previousCounter': current.versionCounter,
-            ':at': new Date(now).toISOString(),
-            ':now': now,
-            ':one': 1,
-            ...(abandoned ? { ':empty': [], ':abandoned': [abandoned] } : {}),
-          },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new ImportInProgress();
-      throw error;
-    }
+    await this.table.update(
+      {
+        Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
+        UpdateExpression: `SET importLock = :lock, versionCounter = :counter, updatedAt = :at${
+          abandoned ? ', retiredVersions = list_append(if_not_exists(retiredVersions, :empty), :abandoned)' : ''
+        } ADD revision :one`,
+        ConditionExpression:
+          'versionCounter = :previousCounter AND (attribute_not_exists(importLock) OR importLock.expiresAt < :now)',
+        ExpressionAttributeValues: {
+          ':lock': { version, partitionValues: input.partitionValues, expiresAt: now + input.lockMs },
+          ':counter': current.versionCounter + 1,
+          ':previousCounter': current.versionCounter,
+          ':at': new Date(now).toISOString(),
+          ':now': now,
+          ':one': 1,
+          ...(abandoned ? { ':empty': [], ':abandoned': [abandoned] } : {}),
+        },
+      },
+      () => new ImportInProgress(),
+    );
     return { version, ...(abandoned ? { abandoned } : {}) };
   }
 
   /** Extends the lock of a running import; `ImportInProgress` when it was lost (expired and taken over). */
   async renewImportLock(tenantId: string, datasetId: string, version: string, lockMs: number): Promise<void> {
-    try {
-      await this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
-          UpdateExpression: 'SET importLock.expiresAt = :expires',
-          ConditionExpression: 'importLock.version = :version',
-          ExpressionAttributeValues: { ':expires': this.now() + lockMs, ':version': version },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new ImportInProgress();
-      throw error;
-    }
+    await this.table.update(
+      {
+        Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
+        UpdateExpression: 'SET importLock.expiresAt = :expires',
+        ConditionExpression: 'importLock.version = :version',
+        ExpressionAttributeValues: { ':expires': this.now() + lockMs, ':version': version },
+      },
+      () => new ImportInProgress(),
+    );
   }
 
   /**
@@ -210,39 +183,34 @@ export class DatasetRepository {
       ? { version: current.activeVersion, partitionValues: current.partitionValues }
       : undefined;
     const at = new Date(this.now()).toISOString();
-    try {
-      await this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
-          UpdateExpression: `SET activeVersion = :version, partitionValues = :partitions, rowCount = :rows, importedAt = :at, updatedAt = :at${
-            previous ? ', retiredVersions = list_append(if_not_exists(retiredVersions, :empty), :previous)' : ''
-          } REMOVE importLock ADD revision :one`,
-          ConditionExpression: 'importLock.version = :version AND revision = :revision',
-          ExpressionAttributeValues: {
-            ':version': input.version,
-            ':partitions': input.partitionValues,
-            ':rows': input.rowCount,
-            ':at': at,
-            ':one': 1,
-            ':revision': current.revision,
-            ...(previous ? { ':empty': [], ':previous': [previous] } : {}),
-          },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new ImportInProgress();
-      throw error;
-    }
+    await this.table.update(
+      {
+        Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
+        UpdateExpression: `SET activeVersion = :version, partitionValues = :partitions, rowCount = :rows, importedAt = :at, updatedAt = :at${
+          previous ? ', retiredVersions = list_append(if_not_exists(retiredVersions, :empty), :previous)' : ''
+        } REMOVE importLock ADD revision :one`,
+        ConditionExpression: 'importLock.version = :version AND revision = :revision',
+        ExpressionAttributeValues: {
+          ':version': input.version,
+          ':partitions': input.partitionValues,
+          ':rows': input.rowCount,
+          ':at': at,
+          ':one': 1,
+          ':revision': current.revision,
+          ...(previous ? { ':empty': [], ':previous': [previous] } : {}),
+        },
+      },
+      () => new ImportInProgress(),
+    );
     return previous;
   }
 
   /** Gives up a running import: releases the lock and schedules its partial rows for deletion. */
   async abandonImport(tenantId: string, datasetId: string, pending: VersionRef): Promise<void> {
+    const lost = new Conflict('The import lock was taken over.');
     try {
-      await this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
+      await this.table.update(
+        {
           Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
           UpdateExpression:
             'SET retiredVersions = list_append(if_not_exists(retiredVersions, :empty), :pending) REMOVE importLock ADD revision :one',
@@ -253,11 +221,12 @@ export class DatasetRepository {
             ':version': pending.version,
             ':one': 1,
           },
-        }),
+        },
+        () => lost,
       );
     } catch (error) {
       // Someone took the expired lock over; they have scheduled this version themselves.
-      if (!isConditionalCheckFailed(error)) throw error;
+      if (error !== lost) throw error;
     }
   }
 
@@ -267,42 +236,33 @@ export class DatasetRepository {
       const current = await this.require(tenantId, datasetId, { consistent: true });
       const remaining = current.retiredVersions.filter((retired) => retired.version !== version);
       if (remaining.length === current.retiredVersions.length) return;
+      const raced = new Conflict('The dataset changed concurrently.');
       try {
-        await this.table.client.send(
-          new UpdateCommand({
-            TableName: this.table.tableName,
+        await this.table.update(
+          {
             Key: { pk: tenantPk(tenantId), sk: datasetSk(datasetId) },
             UpdateExpression: 'SET retiredVersions = :remaining ADD revision :one',
             ConditionExpression: 'revision = :revision',
             ExpressionAttributeValues: { ':remaining': remaining, ':revision': current.revision, ':one': 1 },
-          }),
+          },
+          () => raced,
         );
         return;
       } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
+        if (error !== raced) throw error;
       }
     }
     throw new Conflict('The dataset changed concurrently; try again.');
   }
 }
 
-/** The compiler's view of a dataset: tenant, id, active version and its partition values. */
-export function datasetSnapshot(dataset: Dataset): DatasetSnapshot {
-  return {
-    tenantId: dataset.tenantId,
-    datasetId: dataset.datasetId,
-    version: dataset.activeVersion,
-    partitionValues: dataset.partitionValues,
-  };
-}
-
-function toDataset(item: Record<string, unknown>): Dataset {
+function toDataset(item: Item): Dataset {
   return {
     tenantId: item.tenantId as string,
     datasetId: item.datasetId as string,
     name: item.name as string,
-    // Stored schemas were validated on write; validating again guards against hand-edited items.
-    schema: validateDatasetSchema(item.schema),
+    // Validated on write (admin/datasets.ts); the repository stores and loads, it does not validate.
+    schema: item.schema as DatasetSchema,
     activeVersion: (item.activeVersion as string | null | undefined) ?? null,
     partitionValues: (item.partitionValues as CellValue[] | undefined) ?? [],
     rowCount: (item.rowCount as number | undefined) ?? 0,

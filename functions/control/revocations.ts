@@ -1,8 +1,6 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ValidationFailed } from '#errors';
-import { batchGetAll, type Clock, epochSeconds, type TableRef } from './dynamo.ts';
-import { queryAllByPrefix } from './dynamo.ts';
+import { type Clock, epochSeconds } from './dynamo.ts';
 import { assertTenantId, revokedEmbedSk, revokedTokenSk, revokedUserSk, tenantPk } from './keys.ts';
+import type { TableGateway } from './table-gateway.ts';
 
 /** Which revocation matched. */
 export type RevocationScope = 'token' | 'user' | 'embed';
@@ -29,7 +27,7 @@ const TOKEN_REVOCATION_GRACE_SECONDS = 300;
 export class RevocationRepository {
   private readonly now: Clock;
   constructor(
-    private readonly table: TableRef,
+    private readonly table: TableGateway,
     options: { clock?: Clock } = {},
   ) {
     this.now = options.clock ?? Date.now;
@@ -37,7 +35,6 @@ export class RevocationRepository {
 
   /** Revokes one token; the item lives until the token's own expiry (`exp`, epoch seconds). */
   async revokeToken(input: { tenantId: string; jti: string; exp: number; by: string }): Promise<void> {
-    if (!Number.isInteger(input.exp) || input.exp <= 0) throw new ValidationFailed('exp', 'must be epoch seconds');
     await this.put(input.tenantId, revokedTokenSk(input.jti), input.by, {
       jti: input.jti,
       ttl: input.exp + TOKEN_REVOCATION_GRACE_SECONDS,
@@ -80,7 +77,7 @@ export class RevocationRepository {
       { pk, sk: revokedEmbedSk(input.eid) },
     ];
     // Strongly consistent: a revocation must hold from the moment it was acknowledged.
-    const items = await batchGetAll(this.table, keys, { consistentRead: true });
+    const items = await this.table.batchGet(keys, { consistentRead: true });
     const bySk = new Map(items.map((item) => [item.sk as string, item]));
     if (bySk.has(keys[0]!.sk)) return { revoked: true, scope: 'token' };
     const user = bySk.get(keys[1]!.sk);
@@ -94,7 +91,7 @@ export class RevocationRepository {
   async list(tenantId: string): Promise<Revocation[]> {
     const nowSeconds = epochSeconds(this.now());
     const revocations: Revocation[] = [];
-    for (const item of await queryAllByPrefix(this.table, tenantPk(assertTenantId(tenantId)), 'REVOKED#', {
+    for (const item of await this.table.queryAllByPrefix(tenantPk(assertTenantId(tenantId)), 'REVOKED#', {
       limit: 10_000,
     })) {
       // Token revocations past their expiry may linger until TTL removes them: they no longer matter.
@@ -116,19 +113,16 @@ export class RevocationRepository {
   }
 
   private async put(tenantId: string, sk: string, by: string, attributes: Record<string, unknown>): Promise<void> {
-    await this.table.client.send(
-      new PutCommand({
-        TableName: this.table.tableName,
-        Item: {
-          pk: tenantPk(assertTenantId(tenantId)),
-          sk,
-          kind: 'revocation',
-          tenantId,
-          revokedBy: by.slice(0, 128),
-          revokedAt: new Date(this.now()).toISOString(),
-          ...attributes,
-        },
-      }),
-    );
+    await this.table.put({
+      Item: {
+        pk: tenantPk(assertTenantId(tenantId)),
+        sk,
+        kind: 'revocation',
+        tenantId,
+        revokedBy: by.slice(0, 128),
+        revokedAt: new Date(this.now()).toISOString(),
+        ...attributes,
+      },
+    });
   }
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { EmbedSessionInvalid, ValidationFailed } from '#errors';
-import type { EffectiveParameters } from '#token/param-types';
-import { type Clock, epochSeconds, isConditionalCheckFailed, type TableRef } from './dynamo.ts';
+import { Conflict, EmbedSessionInvalid } from '#errors';
+import { type Clock, epochSeconds } from './dynamo.ts';
 import { assertResourceId, assertTenantId, SESSION_SK, sessionPk } from './keys.ts';
+import type { EffectiveParameters } from './records.ts';
+import type { Item, TableGateway } from './table-gateway.ts';
 
 /** An embed session: what one redeemed token opened, renewable with a fresh token for the same viewer. */
 export interface EmbedSession {
@@ -34,7 +34,7 @@ export interface SessionOwner {
 export class SessionRepository {
   private readonly now: Clock;
   constructor(
-    private readonly table: TableRef,
+    private readonly table: TableGateway,
     options: { clock?: Clock } = {},
   ) {
     this.now = options.clock ?? Date.now;
@@ -48,25 +48,28 @@ export class SessionRepository {
       sub: assertResourceId(input.sub, 'sub'),
       embedId: assertResourceId(input.embedId, 'embedId'),
       jti: assertResourceId(input.jti, 'jti'),
-      tokenIssuedAt: epochSecondsOf(input.tokenIssuedAt),
+      tokenIssuedAt: input.tokenIssuedAt,
       lockedParams: input.lockedParams,
       editableParams: input.editableParams,
-      expiresAt: this.futureExpiry(input.expiresAt),
+      expiresAt: input.expiresAt,
       createdAt: new Date(this.now()).toISOString(),
     };
-    await this.table.client.send(
-      new PutCommand({
-        TableName: this.table.tableName,
-        Item: {
-          pk: sessionPk(session.sessionId),
-          sk: SESSION_SK,
-          kind: 'session',
-          ...session,
-          ttl: ttlOf(session.expiresAt),
+    const key = { pk: sessionPk(session.sessionId), sk: SESSION_SK };
+    try {
+      await this.table.put(
+        {
+          Item: { ...key, kind: 'session', ...session, ttl: ttlOf(session.expiresAt) },
+          ConditionExpression: 'attribute_not_exists(pk)',
         },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+        () => new Conflict('The session already exists.'),
+      );
+    } catch (error) {
+      // A 192-bit random id never collides: a failed condition is the SDK retrying our own write
+      // after a timeout, which had landed. Anything else is a real failure.
+      if (!(error instanceof Conflict)) throw error;
+      const existing = await this.table.get({ Key: key, ConsistentRead: true, ProjectionExpression: 'jti' });
+      if (existing?.jti !== session.jti) throw error;
+    }
     return session;
   }
 
@@ -76,14 +79,7 @@ export class SessionRepository {
    */
   async get(sessionId: string, owner: SessionOwner): Promise<EmbedSession> {
     if (typeof sessionId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(sessionId)) throw new EmbedSessionInvalid();
-    const result = await this.table.client.send(
-      new GetCommand({
-        TableName: this.table.tableName,
-        Key: { pk: sessionPk(sessionId), sk: SESSION_SK },
-        ConsistentRead: true,
-      }),
-    );
-    const item = result.Item;
+    const item = await this.table.get({ Key: { pk: sessionPk(sessionId), sk: SESSION_SK }, ConsistentRead: true });
     if (
       !item ||
       item.tenantId !== owner.tenantId ||
@@ -106,35 +102,30 @@ export class SessionRepository {
     owner: SessionOwner,
     input: { jti: string; tokenIssuedAt: number; lockedParams: EffectiveParameters; expiresAt: number },
   ): Promise<EmbedSession> {
-    const expiresAt = this.futureExpiry(input.expiresAt);
-    try {
-      const result = await this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: { pk: sessionPk(sessionId), sk: SESSION_SK },
-          UpdateExpression:
-            'SET jti = :jti, tokenIssuedAt = :iat, lockedParams = :locked, expiresAt = :expiresAt, #ttl = :ttl',
-          ConditionExpression: 'tenantId = :tenantId AND #sub = :sub AND embedId = :embedId AND expiresAt > :now',
-          ExpressionAttributeNames: { '#ttl': 'ttl', '#sub': 'sub' },
-          ExpressionAttributeValues: {
-            ':jti': assertResourceId(input.jti, 'jti'),
-            ':iat': epochSecondsOf(input.tokenIssuedAt),
-            ':locked': input.lockedParams,
-            ':expiresAt': expiresAt,
-            ':ttl': ttlOf(expiresAt),
-            ':tenantId': owner.tenantId,
-            ':sub': owner.sub,
-            ':embedId': owner.embedId,
-            ':now': this.now(),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toSession(result.Attributes!);
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new EmbedSessionInvalid();
-      throw error;
-    }
+    const expiresAt = input.expiresAt;
+    const attributes = await this.table.update(
+      {
+        Key: { pk: sessionPk(sessionId), sk: SESSION_SK },
+        UpdateExpression:
+          'SET jti = :jti, tokenIssuedAt = :iat, lockedParams = :locked, expiresAt = :expiresAt, #ttl = :ttl',
+        ConditionExpression: 'tenantId = :tenantId AND #sub = :sub AND embedId = :embedId AND expiresAt > :now',
+        ExpressionAttributeNames: { '#ttl': 'ttl', '#sub': 'sub' },
+        ExpressionAttributeValues: {
+          ':jti': assertResourceId(input.jti, 'jti'),
+          ':iat': input.tokenIssuedAt,
+          ':locked': input.lockedParams,
+          ':expiresAt': expiresAt,
+          ':ttl': ttlOf(expiresAt),
+          ':tenantId': owner.tenantId,
+          ':sub': owner.sub,
+          ':embedId': owner.embedId,
+          ':now': this.now(),
+        },
+        ReturnValues: 'ALL_NEW',
+      },
+      () => new EmbedSessionInvalid(),
+    );
+    return toSession(attributes!);
   }
 
   /** Stores the viewer's editable parameter state (already validated by the parameter policy). */
@@ -143,47 +134,30 @@ export class SessionRepository {
     owner: SessionOwner,
     editableParams: EffectiveParameters,
   ): Promise<void> {
-    try {
-      await this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: { pk: sessionPk(sessionId), sk: SESSION_SK },
-          UpdateExpression: 'SET editableParams = :params',
-          ConditionExpression: 'tenantId = :tenantId AND #sub = :sub AND embedId = :embedId AND expiresAt > :now',
-          ExpressionAttributeNames: { '#sub': 'sub' },
-          ExpressionAttributeValues: {
-            ':params': editableParams,
-            ':tenantId': owner.tenantId,
-            ':sub': owner.sub,
-            ':embedId': owner.embedId,
-            ':now': this.now(),
-          },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new EmbedSessionInvalid();
-      throw error;
-    }
+    await this.table.update(
+      {
+        Key: { pk: sessionPk(sessionId), sk: SESSION_SK },
+        UpdateExpression: 'SET editableParams = :params',
+        ConditionExpression: 'tenantId = :tenantId AND #sub = :sub AND embedId = :embedId AND expiresAt > :now',
+        ExpressionAttributeNames: { '#sub': 'sub' },
+        ExpressionAttributeValues: {
+          ':params': editableParams,
+          ':tenantId': owner.tenantId,
+          ':sub': owner.sub,
+          ':embedId': owner.embedId,
+          ':now': this.now(),
+        },
+      },
+      () => new EmbedSessionInvalid(),
+    );
   }
-
-  private futureExpiry(expiresAt: number): number {
-    if (!Number.isInteger(expiresAt) || expiresAt <= this.now()) {
-      throw new ValidationFailed('expiresAt', 'must be a future time in epoch milliseconds');
-    }
-    return expiresAt;
-  }
-}
-
-function epochSecondsOf(value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new ValidationFailed('tokenIssuedAt', 'must be epoch seconds');
-  return value;
 }
 
 function ttlOf(expiresAtMs: number): number {
   return epochSeconds(expiresAtMs) + 60;
 }
 
-function toSession(item: Record<string, unknown>): EmbedSession {
+function toSession(item: Item): EmbedSession {
   return {
     sessionId: item.sessionId as string,
     tenantId: item.tenantId as string,

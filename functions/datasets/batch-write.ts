@@ -1,5 +1,5 @@
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailable } from '#errors';
+import type { TableGateway, WriteRequest } from '#control/table-gateway';
 
 /**
  * BatchWriteItem in chunks of 25 with bounded parallelism. `UnprocessedItems` (throttling,
@@ -7,14 +7,7 @@ import { DependencyUnavailable } from '#errors';
  * times, then the write fails with a clear error rather than silently dropping rows.
  */
 
-export interface DataTableRef {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
-}
-
-export type WriteRequest =
-  | { readonly PutRequest: { readonly Item: Record<string, unknown> } }
-  | { readonly DeleteRequest: { readonly Key: Record<string, unknown> } };
+export type { WriteRequest } from '#control/table-gateway';
 
 export interface BatchWriteOptions {
   /** Parallel BatchWriteItem calls (default 4). */
@@ -28,7 +21,7 @@ export interface BatchWriteOptions {
 
 /** Writes every request; returns how many retries `UnprocessedItems` needed. */
 export async function batchWriteAll(
-  table: DataTableRef,
+  table: TableGateway,
   requests: readonly WriteRequest[],
   options: BatchWriteOptions = {},
 ): Promise<{ retries: number }> {
@@ -47,15 +40,12 @@ export async function batchWriteAll(
   return { retries };
 }
 
-async function writeChunk(table: DataTableRef, chunk: WriteRequest[], options: BatchWriteOptions): Promise<number> {
+async function writeChunk(table: TableGateway, chunk: WriteRequest[], options: BatchWriteOptions): Promise<number> {
   const maxAttempts = options.maxAttempts ?? 10;
   const baseDelayMs = options.baseDelayMs ?? 50;
   let pending: WriteRequest[] = chunk;
   for (let attempt = 0; ; attempt++) {
-    const result = await table.client.send(
-      new BatchWriteCommand({ RequestItems: { [table.tableName]: pending as WriteRequest[] as never } }),
-    );
-    const unprocessed = (result.UnprocessedItems?.[table.tableName] ?? []) as WriteRequest[];
+    const unprocessed = await table.batchWrite(pending);
     if (unprocessed.length === 0) return attempt;
     if (attempt + 1 >= maxAttempts) {
       throw new DependencyUnavailable({
@@ -74,7 +64,7 @@ async function writeChunk(table: DataTableRef, chunk: WriteRequest[], options: B
  * partition for its keys only, then BatchWrite deletes. Returns the number of items deleted.
  */
 export async function deletePartitions(
-  table: DataTableRef,
+  table: TableGateway,
   partitionKeys: readonly string[],
   options: BatchWriteOptions = {},
 ): Promise<number> {
@@ -82,17 +72,16 @@ export async function deletePartitions(
   for (const partitionKey of partitionKeys) {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await table.client.send(
-        new QueryCommand({
-          TableName: table.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ProjectionExpression: '#pk, #sk',
-          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-          ExpressionAttributeValues: { ':pk': partitionKey },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      const keys = (page.Items ?? []).map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } }));
+      const page = await table.query({
+        KeyConditionExpression: '#pk = :pk',
+        ProjectionExpression: '#pk, #sk',
+        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+        ExpressionAttributeValues: { ':pk': partitionKey },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      });
+      const keys: WriteRequest[] = (page.Items ?? []).map((item) => ({
+        DeleteRequest: { Key: { pk: item.pk, sk: item.sk } },
+      }));
       await batchWriteAll(table, keys, options);
       deleted += keys.length;
       startKey = page.LastEvaluatedKey;

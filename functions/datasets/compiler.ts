@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { QueryInvalid } from '#errors';
+import type { Dataset } from '#control/datasets';
 import type { DateRange, EffectiveParameters, ParamValue } from '#token/param-types';
 import {
   type Predicate,
@@ -48,6 +49,16 @@ export interface DatasetSnapshot {
   readonly version: string | null;
   /** Every partition-column value present in that version. */
   readonly partitionValues: readonly CellValue[];
+}
+
+/** The compiler's view of a stored dataset: tenant, id, active version and its partition values. */
+export function datasetSnapshot(dataset: Dataset): DatasetSnapshot {
+  return {
+    tenantId: dataset.tenantId,
+    datasetId: dataset.datasetId,
+    version: dataset.activeVersion,
+    partitionValues: dataset.partitionValues,
+  };
 }
 
 /** One DynamoDB `Query` request, without the table name (the executor adds it). */

@@ -1,12 +1,13 @@
 import { DependencyUnavailable, NotFound } from '#errors';
 import type { Dashboard } from '#control/dashboards';
-import { type Dataset, type DatasetRepository, datasetSnapshot } from '#control/datasets';
+import type { Dataset, DatasetRepository } from '#control/datasets';
+import type { RlsRule } from '#control/records';
 import type { RlsRepository } from '#control/rls';
+import type { TableGateway } from '#control/table-gateway';
 import type { Caller } from '#shared/identity';
 import type { EffectiveParameters } from '#token/param-types';
-import type { DataTableRef } from './batch-write.ts';
 import type { QueryResultCache } from './cache.ts';
-import { compileDatasetQuery } from './compiler.ts';
+import { compileDatasetQuery, datasetSnapshot } from './compiler.ts';
 import { type ExecuteOptions, executeDatasetQuery, type QueryResult, type QueryStats } from './executor.ts';
 import { type EffectiveRlsContext, referencedMappingIds, resolveRlsContext } from './rls.ts';
 import type { WidgetQuery } from './widget.ts';
@@ -25,9 +26,21 @@ import type { WidgetQuery } from './widget.ts';
 export interface QueryDependencies {
   readonly datasets: DatasetRepository;
   readonly rls: RlsRepository;
-  readonly data: DataTableRef;
+  /** The data table as the viewer's tenant (tenant-scoped credentials). */
+  readonly data: TableGateway;
   readonly cache?: QueryResultCache;
-  readonly execute?: Omit<ExecuteOptions, 'client' | 'tableName'>;
+  readonly execute?: Omit<ExecuteOptions, 'table'>;
+}
+
+/**
+ * Reads a caller already started (the query path starts them beside the session check, one round
+ * trip earlier): the first, eventually consistent read of each dataset item and of its RLS rules.
+ * Handed down as data; anything missing is read here. Consistent re-reads (the version check)
+ * always go to the table.
+ */
+export interface PrefetchedReads {
+  readonly datasets?: ReadonlyMap<string, Promise<Dataset>>;
+  readonly rules?: ReadonlyMap<string, Promise<RlsRule[] | undefined>>;
 }
 
 export interface ViewerContext {
@@ -53,6 +66,7 @@ const MAX_VERSION_RETRIES = 3;
 export async function runDashboardQuery(
   input: ViewerContext & { readonly dashboard: Dashboard; readonly widgetIds?: readonly string[] },
   deps: QueryDependencies,
+  prefetched: PrefetchedReads = {},
 ): Promise<{ widgets: Record<string, WidgetResult>; stats: Record<string, QueryStats> }> {
   if (input.dashboard.tenantId !== input.caller.tenantId) throw new NotFound('dashboard');
   const wanted = input.widgetIds ? new Set(input.widgetIds) : undefined;
@@ -69,6 +83,7 @@ export async function runDashboardQuery(
         datasetId,
         datasetWidgets.map((widget) => widget.query),
         deps,
+        prefetched,
       );
       datasetWidgets.forEach((widget, i) => {
         const result = outcome[i]!;
@@ -97,8 +112,9 @@ export async function loadRlsContext(
   viewer: Pick<ViewerContext, 'caller' | 'lockedParams'>,
   datasetId: string,
   rls: RlsRepository,
+  rulesRead?: Promise<RlsRule[] | undefined>,
 ): Promise<EffectiveRlsContext> {
-  const rules = await rls.getRules(viewer.caller.tenantId, datasetId);
+  const rules = await (rulesRead ?? rls.getRules(viewer.caller.tenantId, datasetId));
   const mappingIds = referencedMappingIds(rules ?? []);
   const mappings = mappingIds.length > 0 ? await rls.getMappings(viewer.caller.tenantId, mappingIds) : new Map();
   return resolveRlsContext({ rules, caller: viewer.caller, lockedParams: viewer.lockedParams, mappings });
@@ -109,13 +125,14 @@ async function runOnDataset(
   datasetId: string,
   queries: readonly WidgetQuery[],
   deps: QueryDependencies,
+  prefetched: PrefetchedReads = {},
 ): Promise<QueryResult[]> {
   // The tenant is always the caller's verified tenant: a widget cannot point into another tenant.
   const tenantId = viewer.caller.tenantId;
   // The RLS context and the dataset item are independent reads: fetch them together.
   const [rls, firstRead] = await Promise.all([
-    loadRlsContext(viewer, datasetId, deps.rls),
-    deps.datasets.require(tenantId, datasetId),
+    loadRlsContext(viewer, datasetId, deps.rls, prefetched.rules?.get(datasetId)),
+    prefetched.datasets?.get(datasetId) ?? deps.datasets.require(tenantId, datasetId),
   ]);
   for (let attempt = 0; attempt < MAX_VERSION_RETRIES; attempt++) {
     const dataset: Dataset =
@@ -132,11 +149,7 @@ async function runOnDataset(
     );
     const fromCache = plans.map((plan) => deps.cache?.get(plan.cacheKey));
     const results = await Promise.all(
-      plans.map(
-        (plan, i) =>
-          fromCache[i] ??
-          executeDatasetQuery(plan, { ...deps.execute, client: deps.data.client, tableName: deps.data.tableName }),
-      ),
+      plans.map((plan, i) => fromCache[i] ?? executeDatasetQuery(plan, { ...deps.execute, table: deps.data })),
     );
     const readSomething = plans.some((plan, i) => !plan.empty && !fromCache[i]);
     if (readSomething && (await deps.datasets.activeVersion(tenantId, datasetId)) !== dataset.activeVersion) {

@@ -1,5 +1,6 @@
-import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { QueryTooLarge } from '#errors';
+import type { TableGateway } from '#control/table-gateway';
 import { GroupAggregator, type OutputRow, sortRows, TooManyGroups } from './aggregate.ts';
 import type { PlannedQuery, QueryPlan } from './compiler.ts';
 import { matchesPredicate } from './predicates.ts';
@@ -15,8 +16,8 @@ import { metricName } from './widget.ts';
  */
 
 export interface ExecuteOptions {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
+  /** The data table, as the viewer's tenant (tenant-scoped credentials). */
+  readonly table: TableGateway;
   /** Maximum number of matching rows read from DynamoDB (default 100,000). */
   readonly rowCap?: number;
   /** Maximum number of groups an aggregate may hold in memory (default 10,000). */
@@ -98,15 +99,12 @@ export async function executeDatasetQuery(plan: QueryPlan, options: ExecuteOptio
     stats.partitions++;
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page: QueryCommandOutput = await options.client.send(
-        new QueryCommand({
-          TableName: options.tableName,
-          ...query,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          ...(options.consistentRead && !query.IndexName ? { ConsistentRead: true } : {}),
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
+      const page: QueryCommandOutput = await options.table.query({
+        ...query,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        ...(options.consistentRead && !query.IndexName ? { ConsistentRead: true } : {}),
+        ReturnConsumedCapacity: 'TOTAL',
+      });
       stats.queries++;
       stats.itemsRead += page.ScannedCount ?? 0;
       stats.consumedRead += page.ConsumedCapacity?.CapacityUnits ?? 0;

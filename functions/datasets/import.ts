@@ -1,7 +1,8 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { ImportRowsInvalid, ImportTooLarge } from '#errors';
 import type { Dataset, DatasetRepository, VersionRef } from '#control/datasets';
-import { batchWriteAll, type DataTableRef, deletePartitions } from './batch-write.ts';
+import type { TableGateway } from '#control/table-gateway';
+import { batchWriteAll, deletePartitions } from './batch-write.ts';
 import { buildRowItem, contentHash, dataPartitionKey, type Row, rowId, versionKeyPrefix } from './row-keys.ts';
 import { type DatasetSchema, isKeyColumn, MAX_KEY_STRING_LENGTH, MAX_STRING_LENGTH } from './schema.ts';
 import { type CellValue, compareValues, parseCell } from './values.ts';
@@ -28,7 +29,8 @@ export interface RowError {
 
 export interface ImportOptions {
   readonly datasets: DatasetRepository;
-  readonly data: DataTableRef;
+  /** The data table, as the tenant (the tenant-scoped writer role). */
+  readonly data: TableGateway;
   /** Import lock lifetime; renewed while writing (default 10 minutes). */
   readonly lockMs?: number;
   /** Parallel BatchWriteItem calls (default 4). */

@@ -2,6 +2,9 @@ import { DatasetSchemaInvalid } from '#errors';
 import type { Caller } from '#shared/identity';
 import type { EffectiveParameters, ParamValue } from '#token/param-types';
 import { type DatasetSchema, findColumn } from './schema.ts';
+import type { RlsMapping, RlsMappingEntry, RlsRule, RlsSource } from '#control/records';
+
+export type { RlsMapping, RlsMappingEntry, RlsRule, RlsSource } from '#control/records';
 
 /**
  * Row-level security. A rule restricts one column to values taken from the verified identity,
@@ -13,32 +16,6 @@ import { type DatasetSchema, findColumn } from './schema.ts';
  * - a column whose rules grant nothing admits no row, and a dataset without rules admits none;
  * - `*` (every value) is only ever granted by an explicit mapping entry.
  */
-
-/** Where a rule takes the viewer's allowed values from. */
-export type RlsSource =
-  /** `sub`, `cognito:groups`, or a custom attribute such as `custom:region`. */
-  | { readonly kind: 'identity'; readonly claim: string }
-  /** A parameter that the embed locks (only the signed token can set it). */
-  | { readonly kind: 'lockedParam'; readonly param: string }
-  /** A stored mapping: user or group → values or `*`. */
-  | { readonly kind: 'mapping'; readonly mappingId: string };
-
-export interface RlsRule {
-  readonly column: string;
-  readonly source: RlsSource;
-}
-
-export interface RlsMappingEntry {
-  readonly principalType: 'user' | 'group';
-  /** A Cognito `sub` (user) or a group name. */
-  readonly principal: string;
-  readonly values: readonly string[] | '*';
-}
-
-export interface RlsMapping {
-  readonly id: string;
-  readonly entries: readonly RlsMappingEntry[];
-}
 
 /**
  * The effective RLS context of one viewer on one dataset: per restricted column, the sorted

@@ -1,4 +1,7 @@
 import { DatasetSchemaInvalid } from '#errors';
+import type { ColumnDefinition, ColumnType, DatasetSchema, SecondaryIndexDefinition } from '#control/records';
+
+export type { ColumnDefinition, ColumnType, DatasetSchema, SecondaryIndexDefinition } from '#control/records';
 
 /**
  * Dataset schemas: named, typed columns, one partition column, an optional sort column and up
@@ -6,29 +9,7 @@ import { DatasetSchemaInvalid } from '#errors';
  * compiler only ever puts a name into an expression after finding it here.
  */
 
-export type ColumnType = 'string' | 'number' | 'boolean' | 'date';
 export const COLUMN_TYPES: readonly ColumnType[] = ['string', 'number', 'boolean', 'date'];
-
-export interface ColumnDefinition {
-  readonly name: string;
-  readonly type: ColumnType;
-  /** A required column must have a value in every row. Key columns are always required. */
-  readonly required?: boolean;
-  readonly label?: string;
-}
-
-/** A secondary index over the data table's generic `gsi1` / `gsi2` (in declaration order). */
-export interface SecondaryIndexDefinition {
-  readonly partitionColumn: string;
-  readonly sortColumn?: string;
-}
-
-export interface DatasetSchema {
-  readonly columns: readonly ColumnDefinition[];
-  readonly partitionColumn: string;
-  readonly sortColumn?: string;
-  readonly indexes?: readonly SecondaryIndexDefinition[];
-}
 
 /** Column names: lowercase identifiers, so they are safe in logs and CSV headers alike. */
 export const COLUMN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;

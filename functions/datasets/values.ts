@@ -1,12 +1,11 @@
-import type { ColumnType } from './schema.ts';
+import type { CellValue, ColumnType } from '#control/records';
 
 /**
  * Typed cell values: parsing from import sources, coercion of query literals, ordering, and
  * the order-preserving string encoding used inside DynamoDB keys.
  */
 
-/** A stored cell value. Dates are normalised ISO-8601 UTC strings (`YYYY-MM-DDTHH:mm:ss.sssZ`). */
-export type CellValue = string | number | boolean;
+export type { CellValue } from '#control/records';
 
 export type ParseResult = { ok: true; value: CellValue | null } | { ok: false; reason: string };
 

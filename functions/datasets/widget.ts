@@ -1,5 +1,34 @@
 import { QueryInvalid } from '#errors';
 import type { ParameterDefinition, ParameterType } from '#token/param-types';
+import type {
+  DateBucket,
+  FilterLiteral,
+  FilterOp,
+  GroupBy,
+  Metric,
+  MetricOp,
+  OrderBy,
+  ParamRef,
+  Widget,
+  WidgetFilter,
+  WidgetQuery,
+  WidgetType,
+} from '#control/records';
+
+export type {
+  DateBucket,
+  FilterLiteral,
+  FilterOp,
+  GroupBy,
+  Metric,
+  MetricOp,
+  OrderBy,
+  ParamRef,
+  Widget,
+  WidgetFilter,
+  WidgetQuery,
+  WidgetType,
+} from '#control/records';
 import { type ColumnType, type DatasetSchema, findColumn, isValidColumnName } from './schema.ts';
 import { coerceQueryValue } from './values.ts';
 
@@ -9,69 +38,10 @@ import { coerceQueryValue } from './values.ts';
  * widget into an unchecked query.
  */
 
-export type WidgetType = 'table' | 'number' | 'bar' | 'line';
 export const WIDGET_TYPES: readonly WidgetType[] = ['table', 'number', 'bar', 'line'];
-export type FilterOp = 'eq' | 'in' | 'between' | 'gte' | 'lte' | 'begins_with';
 export const FILTER_OPS: readonly FilterOp[] = ['eq', 'in', 'between', 'gte', 'lte', 'begins_with'];
-export type MetricOp = 'count' | 'sum' | 'avg' | 'min' | 'max';
 export const METRIC_OPS: readonly MetricOp[] = ['count', 'sum', 'avg', 'min', 'max'];
-export type DateBucket = 'day' | 'week' | 'month';
 export const DATE_BUCKETS: readonly DateBucket[] = ['day', 'week', 'month'];
-
-export type FilterLiteral = string | number | boolean;
-/** A reference to a dashboard parameter; the compiler substitutes its effective value. */
-export interface ParamRef {
-  readonly param: string;
-}
-
-/**
- * One filter. `eq`/`gte`/`lte`/`begins_with` take `value`; `in` takes `values`; `between` takes
- * `values: [from, to]` (inclusive). Any op may take `value: { param }` instead.
- */
-export interface WidgetFilter {
-  readonly column: string;
-  readonly op: FilterOp;
-  readonly value?: FilterLiteral | ParamRef;
-  readonly values?: readonly FilterLiteral[];
-}
-
-export interface GroupBy {
-  readonly column: string;
-  /** Only for date columns: UTC day, ISO week (starting Monday) or month. */
-  readonly bucket?: DateBucket;
-}
-
-export interface Metric {
-  readonly op: MetricOp;
-  /** Required except for `count` (which then counts rows). */
-  readonly column?: string;
-  /** Output name; defaults to `count` or `<op>_<column>`. */
-  readonly as?: string;
-}
-
-export interface OrderBy {
-  /** A group column, a metric's output name, or (for plain rows) a column. */
-  readonly key: string;
-  readonly direction?: 'asc' | 'desc';
-}
-
-export interface WidgetQuery {
-  readonly filters?: readonly WidgetFilter[];
-  readonly groupBy?: readonly GroupBy[];
-  readonly metrics?: readonly Metric[];
-  readonly orderBy?: readonly OrderBy[];
-  readonly limit?: number;
-  /** For plain-row (table) queries: the columns to return; all columns by default. */
-  readonly columns?: readonly string[];
-}
-
-export interface Widget {
-  readonly id: string;
-  readonly type: WidgetType;
-  readonly title: string;
-  readonly datasetId: string;
-  readonly query: WidgetQuery;
-}
 
 export const MAX_FILTERS = 50;
 export const MAX_IN_VALUES = 100;
@@ -120,6 +90,22 @@ export function validateWidget(
   if (!isRecord(input)) throw new QueryInvalid('a widget must be an object');
   const { id, type, title, datasetId, query } = input;
   if (typeof id !== 'string' || !WIDGET_ID_PATTERN.test(id)) throw new QueryInvalid('the widget id is invalid');
+  try {
+    return validateWidgetShape(id, type, title, datasetId, query, schema, parameters);
+  } catch (error) {
+    throw error instanceof QueryInvalid ? error.forWidget(id) : error;
+  }
+}
+
+function validateWidgetShape(
+  id: string,
+  type: unknown,
+  title: unknown,
+  datasetId: unknown,
+  query: unknown,
+  schema: DatasetSchema,
+  parameters: readonly ParameterDefinition[],
+): Widget {
   if (typeof type !== 'string' || !WIDGET_TYPES.includes(type as WidgetType)) {
     throw new QueryInvalid('unknown widget type', { widget: id });
   }

@@ -7,7 +7,7 @@ import type { SigningKeyStore } from '#keys/signing-key-store';
 import { prepareTokenParameters } from '#token/params';
 import { signEmbedToken } from '#token/sign';
 import { loadEmbedTarget, modeOf } from './resources.ts';
-import type { ViewerDirectory } from './viewer-directory.ts';
+import type { UserDirectory } from '#shared/user-directory';
 
 /** A request to sign an embed token (already shape-validated by the handler). */
 export interface IssueEmbedTokenRequest {
@@ -33,7 +33,7 @@ export interface EmbedTokenIssuerDeps {
   readonly embeds: EmbedRepository;
   readonly dashboards: DashboardRepository;
   readonly keys: SigningKeyStore;
-  readonly viewers: ViewerDirectory;
+  readonly viewers: UserDirectory;
   readonly audit: AuditRepository;
   readonly issuer: string;
   readonly audience: string;
@@ -106,7 +106,7 @@ export async function issueEmbedToken(
 }
 
 async function resolveViewer(
-  directory: ViewerDirectory,
+  directory: UserDirectory,
   caller: Caller,
   viewer: string | undefined,
   isSigner: boolean,

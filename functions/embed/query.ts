@@ -6,8 +6,8 @@ import type { EmbedRepository } from '#control/embeds';
 import type { RevocationRepository } from '#control/revocations';
 import type { RlsRepository } from '#control/rls';
 import type { SessionRepository } from '#control/sessions';
-import type { DataTableRef } from '#datasets/batch-write';
-import { type WidgetResult, runDashboardQuery } from '#datasets/dashboard-query';
+import type { TableGateway } from '#control/table-gateway';
+import { type PrefetchedReads, type WidgetResult, runDashboardQuery } from '#datasets/dashboard-query';
 import type { Caller } from '#shared/identity';
 import type { ParamValue } from '#token/param-types';
 import { resolveParameters } from '#token/params';
@@ -22,7 +22,7 @@ export interface EmbedQueryDeps {
   readonly revocations: RevocationRepository;
   readonly audit: AuditRepository;
   /** The data table as the caller's tenant: credentials scoped by IAM to that tenant's keys. */
-  readonly dataFor: (tenantId: string) => DataTableRef;
+  readonly dataFor: (tenantId: string) => TableGateway;
   /** How embed targets are loaded (a short-lived cache in the handler); uncached by default. */
   readonly loadTarget?: typeof loadEmbedTarget;
 }
@@ -65,7 +65,7 @@ export async function queryEmbedDashboard(
   const datasetIds = [
     ...new Set(target.dashboard.widgets.filter((w) => widgetIds.includes(w.id)).map((w) => w.datasetId)),
   ];
-  const reads = prefetchDatasetReads(deps, caller.tenantId, datasetIds);
+  const prefetched = prefetchDatasetReads(deps, caller.tenantId, datasetIds);
 
   const parameters = resolveParameters({
     definitions: target.dashboard.parameters,
@@ -110,7 +110,8 @@ export async function queryEmbedDashboard(
     revocationCheck,
     runDashboardQuery(
       { caller, lockedParams: locked, parameters, dashboard: target.dashboard, widgetIds },
-      { datasets: reads.datasets, rls: reads.rls, data: deps.dataFor(caller.tenantId) },
+      { datasets: deps.datasets, rls: deps.rls, data: deps.dataFor(caller.tenantId) },
+      prefetched,
     ),
   ]);
   if (revocation.revoked) throw new EmbedTokenRevoked();
@@ -130,23 +131,17 @@ function canonical(values: Readonly<Record<string, unknown>>): string {
 }
 
 /**
- * Starts the first read of each dataset item and its RLS rules now, and hands the query engine
- * repositories that answer its first (non-consistent) reads from those: the same reads, one
- * round trip earlier. Consistent re-reads (the version check) always go to the table.
+ * Starts the first read of each dataset item and of its RLS rules now, beside the session check:
+ * the same reads the engine would make, one round trip earlier, handed to it as data.
  */
 function prefetchDatasetReads(
   deps: Pick<EmbedQueryDeps, 'datasets' | 'rls'>,
   tenantId: string,
   datasetIds: readonly string[],
-): { datasets: DatasetRepository; rls: RlsRepository } {
-  const datasetReads = new Map(datasetIds.map((id) => [id, deps.datasets.require(tenantId, id)]));
-  const ruleReads = new Map(datasetIds.map((id) => [id, deps.rls.getRules(tenantId, id)]));
+): PrefetchedReads {
+  const datasets = new Map(datasetIds.map((id) => [id, deps.datasets.require(tenantId, id)]));
+  const rules = new Map(datasetIds.map((id) => [id, deps.rls.getRules(tenantId, id)]));
   // A read nobody awaits (the session check failed first) must not become an unhandled rejection.
-  for (const read of [...datasetReads.values(), ...ruleReads.values()]) read.catch(() => undefined);
-  const datasets = Object.create(deps.datasets) as DatasetRepository;
-  datasets.require = (t, d, options = {}) =>
-    (!options.consistent && t === tenantId ? datasetReads.get(d) : undefined) ?? deps.datasets.require(t, d, options);
-  const rls = Object.create(deps.rls) as RlsRepository;
-  rls.getRules = (t, d) => (t === tenantId ? ruleReads.get(d) : undefined) ?? deps.rls.getRules(t, d);
-  return { datasets, rls };
+  for (const read of [...datasets.values(), ...rules.values()]) read.catch(() => undefined);
+  return { datasets, rules };
 }

@@ -1,5 +1,9 @@
-import { createEmbed, updateEmbed } from '../admin/embeds.ts';
-import { rotateSigningKeyNow } from '../admin/signing-keys.ts';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { saveDashboard } from '#admin/dashboards';
+import { createDataset, putRlsMapping, putRlsRules } from '#admin/datasets';
+import { createEmbed, updateEmbed } from '#admin/embeds';
+import { revoke } from '#admin/revocations';
+import { rotateSigningKeyNow } from '#admin/signing-keys';
 import {
   auditQuery,
   createDashboardBody,
@@ -15,21 +19,29 @@ import {
   rlsMappingBody,
   rlsRulesBody,
   updateEmbedBody,
-} from '../api/schemas.ts';
-import { type ApiRequest, type RouteHandler, createApiHandler } from '../http/api-handler.ts';
-import { controlRepositories } from '../http/control-repositories.ts';
-import { auditRefusals, createObservability } from '../http/observability.ts';
-import { parseBody, validate } from '../http/request.ts';
-import type { ApiResult } from '../http/responses.ts';
+} from '#api/schemas';
+import { type ApiRequest, type RouteHandler, createApiHandler } from '#http/api-handler';
+import { auditRefusals, createObservability } from '#http/observability';
+import { parseBody, validate } from '#http/request';
+import type { ApiResult } from '#http/responses';
 import { AdminRequired, Conflict, NotFound } from '#errors';
+import { AuditRepository } from '#control/audit';
+import { DashboardRepository } from '#control/dashboards';
+import { DatasetRepository } from '#control/datasets';
+import { EmbedRepository } from '#control/embeds';
+import { RevocationRepository } from '#control/revocations';
+import { RlsRepository } from '#control/rls';
+import { TableGateway } from '#control/table-gateway';
 import { importDataset } from '#datasets/import';
-import { secretsManagerClient, stsClient } from '#shared/clients';
+import { CONTROL_PLANE_TIMEOUTS, clientOptions, documentClient } from '#shared/clients';
 import { listEnv, optionalEnv, requireEnv } from '#shared/config';
 import { GROUP_TENANT_ADMINS } from '#shared/identity';
+import { secretsManagerClient } from '#shared/secrets-manager-client';
+import { stsClient } from '#shared/sts-client';
 import { TenantScopedClients } from '#shared/tenant-credentials';
+import { createCognitoUserDirectory } from '#shared/user-directory';
 import { createKeySetRepository } from '#keys/key-set';
 import { DEFAULT_SIGNING_KEY_SECRET_PREFIX } from '#keys/secret-value';
-import { MAX_TOKEN_LIFETIME_SECONDS } from '#token/format';
 
 /**
  * The admin API (`/v1/admin/...`): `tenant-admins` only, and always the caller's own tenant: the
@@ -43,6 +55,7 @@ const config = {
   dataTable: requireEnv('DATA_TABLE_NAME'),
   tenantDataWriterRoleArn: requireEnv('TENANT_DATA_WRITER_ROLE_ARN'),
   secretPrefix: optionalEnv('SIGNING_KEY_SECRET_PREFIX', DEFAULT_SIGNING_KEY_SECRET_PREFIX),
+  userPoolId: requireEnv('USER_POOL_ID'),
   allowedOrigins: listEnv('ALLOWED_ORIGINS'),
 };
 
@@ -50,10 +63,19 @@ const config = {
 const MAX_IMPORT_BODY_BYTES = 5_800_000;
 
 const { logger, metrics } = createObservability('admin');
-const repositories = controlRepositories(config.controlTable);
-const { audit, datasets, dashboards, embeds, rls, revocations } = repositories;
+const control = new TableGateway(documentClient(), config.controlTable);
+const audit = new AuditRepository(control);
+const datasets = new DatasetRepository(control);
+const dashboards = new DashboardRepository(control);
+const embeds = new EmbedRepository(control);
+const rls = new RlsRepository(control);
+const revocations = new RevocationRepository(control);
 const writers = new TenantScopedClients({ sts: stsClient(), roleArn: config.tenantDataWriterRoleArn });
-const keySets = createKeySetRepository({ documentClient: repositories.table.client, tableName: config.controlTable });
+const keySets = createKeySetRepository({ table: control });
+const users = createCognitoUserDirectory({
+  cognito: new CognitoIdentityProviderClient(clientOptions(CONTROL_PLANE_TIMEOUTS)),
+  userPoolId: config.userPoolId,
+});
 
 type AdminRoute = (request: ApiRequest, tenantId: string) => Promise<ApiResult>;
 
@@ -86,7 +108,7 @@ const routes: Record<string, RouteHandler> = {
   })),
   'POST /v1/admin/datasets': admin('admin.dataset.create', async (request, tenantId) => {
     const input = body(request, createDatasetBody);
-    return { status: 201, body: await datasets.create({ tenantId, ...input }) };
+    return { status: 201, body: await createDataset({ datasets }, { tenantId, ...input }) };
   }),
   'GET /v1/admin/datasets/{datasetId}': admin(undefined, async (request, tenantId) => {
     const { datasetId } = validate(datasetIdPath, request.pathParameters, 'path');
@@ -97,7 +119,7 @@ const routes: Record<string, RouteHandler> = {
     const input = body(request, importRowsBody, MAX_IMPORT_BODY_BYTES);
     const summary = await importDataset(
       { tenantId, datasetId, format: input.format, content: input.content },
-      { datasets, data: { client: writers.documentClient(tenantId), tableName: config.dataTable } },
+      { datasets, data: new TableGateway(writers.documentClient(tenantId), config.dataTable) },
     );
     return { status: 200, body: summary };
   }),
@@ -109,10 +131,9 @@ const routes: Record<string, RouteHandler> = {
   'PUT /v1/admin/datasets/{datasetId}/rls-rules': admin('admin.rls.update', async (request, tenantId) => {
     const { datasetId } = validate(datasetIdPath, request.pathParameters, 'path');
     const input = body(request, rlsRulesBody);
-    const dataset = await datasets.require(tenantId, datasetId);
     return {
       status: 200,
-      body: { datasetId, rules: await rls.putRules(tenantId, datasetId, input.rules, dataset.schema) },
+      body: { datasetId, rules: await putRlsRules({ datasets, rls }, tenantId, datasetId, input.rules) },
     };
   }),
   'GET /v1/admin/rls-mappings/{mappingId}': admin(undefined, async (request, tenantId) => {
@@ -124,7 +145,7 @@ const routes: Record<string, RouteHandler> = {
   'PUT /v1/admin/rls-mappings/{mappingId}': admin('admin.rls-mapping.update', async (request, tenantId) => {
     const { mappingId } = validate(mappingIdPath, request.pathParameters, 'path');
     const input = body(request, rlsMappingBody);
-    return { status: 200, body: await rls.putMapping(tenantId, { id: mappingId, entries: input.entries }) };
+    return { status: 200, body: await putRlsMapping({ rls }, tenantId, { id: mappingId, entries: input.entries }) };
   }),
   'GET /v1/admin/dashboards': admin(undefined, async (_request, tenantId) => ({
     status: 200,
@@ -133,7 +154,7 @@ const routes: Record<string, RouteHandler> = {
   'POST /v1/admin/dashboards': admin('admin.dashboard.create', async (request, tenantId) => {
     const input = body(request, createDashboardBody);
     if (await dashboards.get(tenantId, input.dashboardId)) throw new Conflict('The dashboard already exists.');
-    return { status: 201, body: await dashboards.save({ tenantId, ...input }) };
+    return { status: 201, body: await saveDashboard({ dashboards, datasets }, { tenantId, ...input }) };
   }),
   'GET /v1/admin/dashboards/{dashboardId}': admin(undefined, async (request, tenantId) => {
     const { dashboardId } = validate(dashboardIdPath, request.pathParameters, 'path');
@@ -145,7 +166,7 @@ const routes: Record<string, RouteHandler> = {
     const { dashboardId } = validate(dashboardIdPath, request.pathParameters, 'path');
     const input = body(request, dashboardBody);
     if (!(await dashboards.get(tenantId, dashboardId))) throw new NotFound('dashboard');
-    return { status: 200, body: await dashboards.save({ tenantId, dashboardId, ...input }) };
+    return { status: 200, body: await saveDashboard({ dashboards, datasets }, { tenantId, dashboardId, ...input }) };
   }),
   'GET /v1/admin/embeds': admin(undefined, async (_request, tenantId) => ({
     status: 200,
@@ -182,37 +203,10 @@ const routes: Record<string, RouteHandler> = {
   })),
   'POST /v1/admin/revocations': admin('admin.revocation.create', async (request, tenantId) => {
     const input = body(request, revocationBody);
-    const by = request.caller.sub;
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    switch (input.scope) {
-      case 'token':
-        // No live token outlives the hard cap: keeping the revocation that long covers any token with this id.
-        await revocations.revokeToken({
-          tenantId,
-          jti: input.jti,
-          exp: nowSeconds + MAX_TOKEN_LIFETIME_SECONDS + 60,
-          by,
-        });
-        return { status: 201, body: { scope: 'token', jti: input.jti } };
-      case 'user':
-        return {
-          status: 201,
-          body: {
-            scope: 'user',
-            sub: input.sub,
-            revokedBefore: await revocations.revokeUser({ tenantId, sub: input.sub, by }),
-          },
-        };
-      case 'embed':
-        return {
-          status: 201,
-          body: {
-            scope: 'embed',
-            embedId: input.embedId,
-            revokedBefore: await revocations.revokeEmbed({ tenantId, embedId: input.embedId, by }),
-          },
-        };
-    }
+    return {
+      status: 201,
+      body: await revoke({ revocations, embeds, users, now: Date.now }, tenantId, request.caller.sub, input),
+    };
   }),
   'GET /v1/admin/audit': admin(undefined, async (request, tenantId) => {
     const query = validate(auditQuery, request.query, 'query');

@@ -1,11 +1,19 @@
-import { queryEmbedBody } from '../api/schemas.ts';
-import { type EmbedQueryDeps, queryEmbedDashboard } from '../embed/query.ts';
-import { createEmbedTargetCache } from '../embed/resources.ts';
-import { createApiHandler } from '../http/api-handler.ts';
-import { controlRepositories } from '../http/control-repositories.ts';
-import { auditRefusals, createObservability } from '../http/observability.ts';
-import { parseBody } from '../http/request.ts';
-import { stsClient } from '#shared/clients';
+import { queryEmbedBody } from '#api/schemas';
+import { type EmbedQueryDeps, queryEmbedDashboard } from '#embed/query';
+import { createEmbedTargetCache } from '#embed/resources';
+import { createApiHandler } from '#http/api-handler';
+import { auditRefusals, createObservability } from '#http/observability';
+import { parseBody } from '#http/request';
+import { AuditRepository } from '#control/audit';
+import { DashboardRepository } from '#control/dashboards';
+import { DatasetRepository } from '#control/datasets';
+import { EmbedRepository } from '#control/embeds';
+import { RevocationRepository } from '#control/revocations';
+import { RlsRepository } from '#control/rls';
+import { SessionRepository } from '#control/sessions';
+import { TableGateway } from '#control/table-gateway';
+import { documentClient } from '#shared/clients';
+import { stsClient } from '#shared/sts-client';
 import { listEnv, requireEnv } from '#shared/config';
 import { TenantScopedClients } from '#shared/tenant-credentials';
 
@@ -22,11 +30,25 @@ const config = {
 };
 
 const { logger, metrics } = createObservability('embed-query');
-const repositories = controlRepositories(config.controlTable);
+const control = new TableGateway(documentClient(), config.controlTable);
 const tenantClients = new TenantScopedClients({ sts: stsClient(), roleArn: config.tenantDataRoleArn });
+const dataTables = new Map<string, TableGateway>();
 const deps: EmbedQueryDeps = {
-  ...repositories,
-  dataFor: (tenantId) => ({ client: tenantClients.documentClient(tenantId), tableName: config.dataTable }),
+  embeds: new EmbedRepository(control),
+  dashboards: new DashboardRepository(control),
+  datasets: new DatasetRepository(control),
+  rls: new RlsRepository(control),
+  sessions: new SessionRepository(control),
+  revocations: new RevocationRepository(control),
+  audit: new AuditRepository(control),
+  dataFor: (tenantId) => {
+    let table = dataTables.get(tenantId);
+    if (!table) {
+      table = new TableGateway(tenantClients.documentClient(tenantId), config.dataTable);
+      dataTables.set(tenantId, table);
+    }
+    return table;
+  },
   // Filter changes re-run the query often; the embed and dashboard definitions rarely change.
   loadTarget: createEmbedTargetCache({ ttlMs: 5_000 }),
 };
@@ -40,5 +62,5 @@ export const handler = createApiHandler({
       return { status: 200, body: await queryEmbedDashboard(deps, request.caller, body) };
     },
   },
-  onRefusal: auditRefusals({ audit: repositories.audit, metrics, logger, actions: {}, fallback: 'embed.query' }),
+  onRefusal: auditRefusals({ audit: deps.audit, metrics, logger, actions: {}, fallback: 'embed.query' }),
 });

@@ -1,9 +1,16 @@
-import { openEmbedSessionBody, renewEmbedSessionBody, sessionIdPath } from '../api/schemas.ts';
-import { openEmbedSession, renewEmbedSession, type EmbedSessionDeps } from '../embed/sessions.ts';
-import { createApiHandler } from '../http/api-handler.ts';
-import { controlRepositories } from '../http/control-repositories.ts';
-import { auditRefusals, createObservability } from '../http/observability.ts';
-import { parseBody, validate } from '../http/request.ts';
+import { openEmbedSessionBody, renewEmbedSessionBody, sessionIdPath } from '#api/schemas';
+import { openEmbedSession, renewEmbedSession, type EmbedSessionDeps } from '#embed/sessions';
+import { createApiHandler } from '#http/api-handler';
+import { AuditRepository } from '#control/audit';
+import { DashboardRepository } from '#control/dashboards';
+import { EmbedRepository } from '#control/embeds';
+import { RedemptionRepository } from '#control/redemptions';
+import { RevocationRepository } from '#control/revocations';
+import { SessionRepository } from '#control/sessions';
+import { TableGateway } from '#control/table-gateway';
+import { documentClient } from '#shared/clients';
+import { auditRefusals, createObservability } from '#http/observability';
+import { parseBody, validate } from '#http/request';
 import { listEnv, requireEnv } from '#shared/config';
 import { createKeySetRepository } from '#keys/key-set';
 import { createPublicKeyDirectory } from '#keys/public-key-directory';
@@ -22,12 +29,15 @@ const config = {
 };
 
 const { logger, metrics } = createObservability('embed-sessions');
-const repositories = controlRepositories(config.controlTable);
-const keys = createPublicKeyDirectory({
-  source: createKeySetRepository({ documentClient: repositories.table.client, tableName: config.controlTable }),
-});
+const control = new TableGateway(documentClient(), config.controlTable);
+const keys = createPublicKeyDirectory({ source: createKeySetRepository({ table: control }) });
 const deps: EmbedSessionDeps = {
-  ...repositories,
+  embeds: new EmbedRepository(control),
+  dashboards: new DashboardRepository(control),
+  sessions: new SessionRepository(control),
+  redemptions: new RedemptionRepository(control),
+  revocations: new RevocationRepository(control),
+  audit: new AuditRepository(control),
   verify: createEmbedTokenVerifier({ keys, issuer: config.issuer, audience: config.audience }),
 };
 
@@ -46,7 +56,7 @@ export const handler = createApiHandler({
     },
   },
   onRefusal: auditRefusals({
-    audit: repositories.audit,
+    audit: deps.audit,
     metrics,
     logger,
     actions: {

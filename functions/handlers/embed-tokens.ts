@@ -1,12 +1,16 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { issueEmbedTokenBody } from '../api/schemas.ts';
-import { createEmbedTokenIssuer } from '../embed/issue-token.ts';
-import { createCognitoViewerDirectory } from '../embed/viewer-directory.ts';
-import { createApiHandler } from '../http/api-handler.ts';
-import { controlRepositories } from '../http/control-repositories.ts';
-import { auditRefusals, createObservability } from '../http/observability.ts';
-import { parseBody } from '../http/request.ts';
-import { secretsManagerClient } from '#shared/clients';
+import { issueEmbedTokenBody } from '#api/schemas';
+import { createEmbedTokenIssuer } from '#embed/issue-token';
+import { createApiHandler } from '#http/api-handler';
+import { auditRefusals, createObservability } from '#http/observability';
+import { parseBody } from '#http/request';
+import { AuditRepository } from '#control/audit';
+import { DashboardRepository } from '#control/dashboards';
+import { EmbedRepository } from '#control/embeds';
+import { TableGateway } from '#control/table-gateway';
+import { CONTROL_PLANE_TIMEOUTS, clientOptions, documentClient } from '#shared/clients';
+import { secretsManagerClient } from '#shared/secrets-manager-client';
+import { createCognitoUserDirectory } from '#shared/user-directory';
 import { listEnv, optionalEnv, requireEnv } from '#shared/config';
 import { createSigningKeyStore } from '#keys/signing-key-store';
 import { DEFAULT_SIGNING_KEY_SECRET_PREFIX } from '#keys/secret-value';
@@ -24,14 +28,15 @@ const config = {
 };
 
 const { logger, metrics } = createObservability('embed-tokens');
-const repositories = controlRepositories(config.controlTable);
+const control = new TableGateway(documentClient(), config.controlTable);
+const audit = new AuditRepository(control);
 const issue = createEmbedTokenIssuer({
-  embeds: repositories.embeds,
-  dashboards: repositories.dashboards,
-  audit: repositories.audit,
+  embeds: new EmbedRepository(control),
+  dashboards: new DashboardRepository(control),
+  audit,
   keys: createSigningKeyStore({ secrets: secretsManagerClient(), prefix: config.secretPrefix }),
-  viewers: createCognitoViewerDirectory({
-    cognito: new CognitoIdentityProviderClient({}),
+  viewers: createCognitoUserDirectory({
+    cognito: new CognitoIdentityProviderClient(clientOptions(CONTROL_PLANE_TIMEOUTS)),
     userPoolId: config.userPoolId,
   }),
   issuer: config.issuer,
@@ -51,7 +56,7 @@ export const handler = createApiHandler({
     },
   },
   onRefusal: auditRefusals({
-    audit: repositories.audit,
+    audit,
     metrics,
     logger,
     actions: {},

@@ -1,7 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { toEmbedError } from '#errors';
-import { documentClient, secretsManagerClient } from '#shared/clients';
+import { TableGateway } from '#control/table-gateway';
+import { documentClient } from '#shared/clients';
+import { secretsManagerClient } from '#shared/secrets-manager-client';
 import { optionalEnv, requireEnv } from '#shared/config';
 import { createKeySetRepository } from '#keys/key-set';
 import { createSigningKeyRotation, type RotationStep } from '#keys/rotation';
@@ -22,7 +24,7 @@ const config = {
 const logger = new Logger({ serviceName: 'rotate-signing-key' });
 const rotation = createSigningKeyRotation({
   secrets: secretsManagerClient(),
-  keySets: createKeySetRepository({ documentClient: documentClient(), tableName: config.controlTable }),
+  keySets: createKeySetRepository({ table: new TableGateway(documentClient(), config.controlTable) }),
   prefix: config.prefix,
   now: Date.now,
 });

@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { ConfigInvalid } from '#errors';
+import { EmbedRepository } from '#control/embeds';
+import { TableGateway } from '#control/table-gateway';
+import { documentClient } from '#shared/clients';
 import { optionalEnv, requireEnv } from '#shared/config';
-import { controlRepositories } from '../http/control-repositories.ts';
-import { createObservability } from '../http/observability.ts';
-import { createViewerHandler } from '../http/viewer-handler.ts';
-import { createEmbedPageStateLookup } from '../viewer/embed-page-state.ts';
-import { loadViewerAssets, type ViewerAssets } from '../viewer/viewer-assets.ts';
+import { createObservability } from '#http/observability';
+import { createViewerHandler } from '#http/viewer-handler';
+import { createEmbedPageStateLookup } from '#viewer/embed-page-state';
+import { loadViewerAssets, type ViewerAssets } from '#viewer/viewer-assets';
 
 /**
  * GET /embed/{tenantId}/{embedId} and GET /assets/viewer/{file} on the PUBLIC viewer API: the page
@@ -23,7 +25,7 @@ const config = {
 };
 
 const { logger } = createObservability('viewer');
-const { embeds } = controlRepositories(config.controlTable);
+const embeds = new EmbedRepository(new TableGateway(documentClient(), config.controlTable));
 
 let assets: ViewerAssets;
 try {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type EmbedError, NotFound, Unauthenticated, toEmbedError } from '#errors';
+import { DependencyUnavailable, type EmbedError, NotFound, Unauthenticated, toEmbedError } from '#errors';
 import { type Caller, callerFromClaims } from '#shared/identity';
 import { type ApiResult, SECURITY_HEADERS, corsHeaders, errorBody } from './responses.ts';
 
@@ -57,7 +57,7 @@ export function createApiHandler(options: ApiHandlerOptions) {
       };
       const route = options.routes[routeKey];
       if (!route) throw new NotFound('route');
-      const result = await route(request);
+      const result = await withinDeadline(route(request), context);
       return {
         statusCode: result.status,
         headers: { ...SECURITY_HEADERS, ...cors, 'x-request-id': requestId, ...result.headers },
@@ -79,11 +79,39 @@ export function createApiHandler(options: ApiHandlerOptions) {
       }
       return {
         statusCode: error.status,
-        headers: { ...SECURITY_HEADERS, ...cors, 'x-request-id': requestId },
+        headers: {
+          ...SECURITY_HEADERS,
+          ...cors,
+          'x-request-id': requestId,
+          ...(error instanceof DependencyUnavailable ? { 'Retry-After': String(error.retryAfterSeconds) } : {}),
+        },
         body: JSON.stringify(errorBody(error, requestId)),
       };
     }
   };
+}
+
+/** Time kept back from the function's timeout to answer, log and audit after the deadline. */
+export const DEADLINE_MARGIN_MS = 1_500;
+
+/**
+ * The route's result, or `DependencyUnavailable` once the function is about to time out: the
+ * clients' own timeouts normally fire first, and this is the backstop that turns a chain of slow
+ * calls into a clean 503 instead of a Lambda timeout (which API Gateway turns into a 502/504).
+ */
+function withinDeadline<T>(work: Promise<T>, context: Context | undefined): Promise<T> {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DependencyUnavailable({ cause: new Error('request deadline reached') })),
+      Math.max(0, remaining - DEADLINE_MARGIN_MS),
+    );
+  });
+  // The abandoned work may still fail later; that must not become an unhandled rejection.
+  work.catch(() => undefined);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null | undefined): Record<string, string> {

@@ -1,18 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { EmbedError } from '#errors';
+import { DEFAULT_METRICS_NAMESPACE, IDENTITY_MISMATCH_METRIC } from '#shared/metrics';
 import type { AuditRepository } from '#control/audit';
 import type { ApiRequest, RefusalListener } from './api-handler.ts';
-
-/** Name of the metric counted when a valid token is presented by someone it was not issued to (alarmed on). */
-export const IDENTITY_MISMATCH_METRIC = 'IdentityMismatch';
 
 /** Logger and metrics of one function, created once per container. */
 export function createObservability(serviceName: string): { logger: Logger; metrics: Metrics } {
   const logger = new Logger({ serviceName });
   const metrics = new Metrics({
     serviceName,
-    ...(process.env.POWERTOOLS_METRICS_NAMESPACE ? {} : { namespace: 'SecureEmbed' }),
+    ...(process.env.POWERTOOLS_METRICS_NAMESPACE ? {} : { namespace: DEFAULT_METRICS_NAMESPACE }),
   });
   return { logger, metrics };
 }

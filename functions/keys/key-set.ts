@@ -1,6 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { Conflict, DependencyUnavailable } from '#errors';
+import { Conflict } from '#errors';
+import type { TableGateway } from '#control/table-gateway';
 import { isTenantId } from '#shared/identity';
 import { EMBED_TOKEN_ALG, parseKid } from '#token/format';
 import { parsePublicJwk } from './key-material.ts';
@@ -26,58 +25,39 @@ export interface KeySetRepository extends KeySetSource {
 }
 
 /** The DynamoDB-backed key set repository. */
-export function createKeySetRepository(deps: {
-  documentClient: DynamoDBDocumentClient;
-  tableName: string;
-}): KeySetRepository {
-  const { documentClient, tableName } = deps;
+export function createKeySetRepository(deps: { table: TableGateway }): KeySetRepository {
+  const { table } = deps;
   return {
     async getKeySet(tenantId, options) {
       if (!isTenantId(tenantId)) return undefined;
-      let item: Record<string, unknown> | undefined;
-      try {
-        const result = await documentClient.send(
-          new GetCommand({
-            TableName: tableName,
-            Key: { pk: tenantPartitionKey(tenantId), sk: SIGNING_KEYS_SORT_KEY },
-            ConsistentRead: options?.consistent ?? false,
-          }),
-        );
-        item = result.Item;
-      } catch (cause) {
-        throw new DependencyUnavailable({ cause });
-      }
+      const item = await table.get({
+        Key: { pk: tenantPartitionKey(tenantId), sk: SIGNING_KEYS_SORT_KEY },
+        ConsistentRead: options?.consistent ?? false,
+      });
       return item ? parseKeySetItem(tenantId, item) : undefined;
     },
 
     async putKeySet(set, expectedRevision) {
       if (set.revision !== (expectedRevision ?? 0) + 1) throw new RangeError('Key set revision must advance by one');
-      try {
-        await documentClient.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              pk: tenantPartitionKey(set.tenantId),
-              sk: SIGNING_KEYS_SORT_KEY,
-              keys: set.keys.map((key) => ({ ...key, jwk: { ...key.jwk } })),
-              revision: set.revision,
-              updatedAt: set.updatedAt,
-            },
-            ...(expectedRevision === undefined
-              ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : {
-                  ConditionExpression: '#revision = :expected',
-                  ExpressionAttributeNames: { '#revision': 'revision' },
-                  ExpressionAttributeValues: { ':expected': expectedRevision },
-                }),
-          }),
-        );
-      } catch (cause) {
-        if (cause instanceof ConditionalCheckFailedException) {
-          throw new Conflict('The signing key set was changed concurrently; retry.');
-        }
-        throw new DependencyUnavailable({ cause });
-      }
+      await table.put(
+        {
+          Item: {
+            pk: tenantPartitionKey(set.tenantId),
+            sk: SIGNING_KEYS_SORT_KEY,
+            keys: set.keys.map((key) => ({ ...key, jwk: { ...key.jwk } })),
+            revision: set.revision,
+            updatedAt: set.updatedAt,
+          },
+          ...(expectedRevision === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: '#revision = :expected',
+                ExpressionAttributeNames: { '#revision': 'revision' },
+                ExpressionAttributeValues: { ':expected': expectedRevision },
+              }),
+        },
+        () => new Conflict('The signing key set was changed concurrently; retry.'),
+      );
     },
   };
 }

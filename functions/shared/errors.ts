@@ -4,9 +4,60 @@
  * written for the caller and never carry internals (no key material, no table names, no
  * stack traces). The original failure, when there is one, travels as `cause` for logs only.
  */
+/**
+ * Every error code the API can return: part of the public contract. Clients (the viewer's message
+ * table in `web/viewer/errors.ts`) are type-checked against this union, so a renamed code breaks the
+ * build instead of silently falling back to a generic message.
+ */
+export const ERROR_CODES = [
+  'EMBED_TOKEN_INVALID',
+  'EMBED_TOKEN_TOO_LARGE',
+  'EMBED_TOKEN_MALFORMED',
+  'EMBED_TOKEN_ALG_NOT_ALLOWED',
+  'EMBED_TOKEN_HEADER_INVALID',
+  'EMBED_TOKEN_KEY_UNKNOWN',
+  'EMBED_TOKEN_KEY_RETIRED',
+  'EMBED_TOKEN_SIGNATURE_INVALID',
+  'EMBED_TOKEN_CLAIM_INVALID',
+  'EMBED_TOKEN_EXPIRED',
+  'EMBED_TOKEN_ALREADY_REDEEMED',
+  'EMBED_TOKEN_REVOKED',
+  'EMBED_TOKEN_IDENTITY_MISMATCH',
+  'EMBED_TOKEN_LIFETIME_TOO_LONG',
+  'PARAM_UNKNOWN',
+  'PARAM_DISABLED',
+  'PARAM_LOCKED',
+  'PARAM_INVALID',
+  'PARAM_MISSING',
+  'VALIDATION_FAILED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'EMBED_SIGNER_REQUIRED',
+  'VIEWER_NOT_IN_TENANT',
+  'TENANT_ADMIN_REQUIRED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'EMBED_DISABLED',
+  'EMBED_SESSION_INVALID',
+  'DATASET_SCHEMA_INVALID',
+  'QUERY_INVALID',
+  'QUERY_TOO_LARGE',
+  'IMPORT_ROWS_INVALID',
+  'IMPORT_IN_PROGRESS',
+  'IMPORT_TOO_LARGE',
+  'ROTATION_TOO_SOON',
+  'TENANT_NOT_ONBOARDED',
+  'SIGNING_KEY_ROTATION_FAILED',
+  'RATE_LIMITED',
+  'INTERNAL_ERROR',
+  'DEPENDENCY_UNAVAILABLE',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export abstract class EmbedError extends Error {
   /** Stable code that clients switch on; part of the public API. */
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
   /** HTTP status the handlers map this error to. */
   abstract readonly status: number;
   /** Optional structured, caller-safe detail (e.g. the offending field or parameter name). */
@@ -19,7 +70,7 @@ export abstract class EmbedError extends Error {
   }
 
   /** The caller-safe body: `{ code, message, details? }`. */
-  toJSON(): { code: string; message: string; details?: Record<string, unknown> } {
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
     return this.details
       ? { code: this.code, message: this.message, details: { ...this.details } }
       : { code: this.code, message: this.message };
@@ -33,7 +84,7 @@ export abstract class EmbedError extends Error {
 
 /** The token is malformed, has a bad signature, or fails a claim check. */
 export class EmbedTokenInvalid extends EmbedError {
-  readonly code: string = 'EMBED_TOKEN_INVALID';
+  readonly code: ErrorCode = 'EMBED_TOKEN_INVALID';
   readonly status: number = 401;
   constructor(
     message = 'The embed token is invalid.',
@@ -225,7 +276,7 @@ export class Unauthenticated extends EmbedError {
 
 /** The caller is authenticated but may not do this. */
 export class Forbidden extends EmbedError {
-  readonly code: string = 'FORBIDDEN';
+  readonly code: ErrorCode = 'FORBIDDEN';
   readonly status = 403;
   constructor(message = 'You are not allowed to do this.') {
     super(message);
@@ -267,7 +318,7 @@ export class NotFound extends EmbedError {
 
 /** The resource already exists, or a conditional write lost a race. */
 export class Conflict extends EmbedError {
-  readonly code: string = 'CONFLICT';
+  readonly code: ErrorCode = 'CONFLICT';
   readonly status = 409;
   constructor(message: string) {
     super(message);
@@ -309,8 +360,23 @@ export class DatasetSchemaInvalid extends EmbedError {
 export class QueryInvalid extends EmbedError {
   readonly code = 'QUERY_INVALID';
   readonly status = 400;
+  /** The reason alone, so a caller can restate it with more context (e.g. the widget). */
+  readonly reason: string;
   constructor(reason: string, details?: Record<string, unknown>) {
-    super(`The query is invalid: ${reason}.`, details ? { details } : undefined);
+    const widget = typeof details?.widget === 'string' ? details.widget : undefined;
+    super(
+      widget === undefined
+        ? `The query is invalid: ${reason}.`
+        : `The query of widget "${widget}" is invalid: ${reason}.`,
+      details ? { details } : undefined,
+    );
+    this.reason = reason;
+  }
+
+  /** The same error, naming the widget it is about (unless it already names one). */
+  forWidget(widgetId: string): QueryInvalid {
+    if (this.details?.widget !== undefined) return this;
+    return new QueryInvalid(this.reason, { ...this.details, widget: widgetId });
   }
 }
 
@@ -401,10 +467,16 @@ export class InternalError extends EmbedError {
 export class DependencyUnavailable extends EmbedError {
   readonly code = 'DEPENDENCY_UNAVAILABLE';
   readonly status = 503;
-  constructor(options?: { cause?: unknown }) {
+  /** Seconds the caller should wait before retrying; sent as `Retry-After`. */
+  readonly retryAfterSeconds: number;
+  constructor(options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super('A dependency is temporarily unavailable; try again.', options);
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
   }
 }
+
+/** What a 503 tells the caller to wait: throttling and brief outages usually clear within a second or two. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
 /** Configuration at cold start is missing or invalid: the function refuses to start. */
 export class ConfigInvalid extends Error {

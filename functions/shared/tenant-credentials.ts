@@ -1,7 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
 import { DependencyUnavailable } from '#errors';
+import { createDocumentClient } from './clients.ts';
 import { isTenantId } from './identity.ts';
 
 interface CachedCredentials {
@@ -48,8 +48,9 @@ export class TenantScopedClients {
     if (!isTenantId(tenantId)) throw new TypeError('invalid tenant id');
     let client = this.#clients.get(tenantId);
     if (!client) {
-      const base = new DynamoDBClient({ credentials: () => this.credentials(tenantId) });
-      client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
+      // Same timeout policy as the function's own client; an STS failure inside the credential
+      // provider surfaces as DependencyUnavailable through the table gateway.
+      client = createDocumentClient({ credentials: () => this.credentials(tenantId) });
       this.#clients.set(tenantId, client);
     }
     return client;

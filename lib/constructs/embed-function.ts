@@ -260,12 +260,18 @@ export class EmbedFunction extends NodejsFunction {
   }
 
   /**
-   * Sets `USER_POOL_ID` and lets the function look up users of the pool (`AdminGetUser` only):
-   * the signer resolves the viewer a token is issued to from the directory, not from the request.
+   * Sets `USER_POOL_ID` and lets the function look users of the pool up, read-only: by username
+   * (`AdminGetUser`: the signer resolves the viewer a token is issued to from the directory, not
+   * from the request) or by sub (`ListUsers`: an admin revoking a user's tokens must name a user
+   * of its own tenant).
    */
-  bindUserPool(userPool: cognito.IUserPool): this {
+  bindUserPool(userPool: cognito.IUserPool, lookups: ReadonlyArray<'byUsername' | 'bySub'>): this {
     this.addEnvironment(ENV.userPoolId, userPool.userPoolId);
-    this.grantStatement('UserPoolLookup', ['cognito-idp:AdminGetUser'], [userPool.userPoolArn]);
+    const actions = [
+      ...(lookups.includes('byUsername') ? ['cognito-idp:AdminGetUser'] : []),
+      ...(lookups.includes('bySub') ? ['cognito-idp:ListUsers'] : []),
+    ];
+    this.grantStatement('UserPoolLookup', actions, [userPool.userPoolArn]);
     return this;
   }
 

@@ -9,7 +9,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
-import { type EmbedFunctionName, IDENTITY_MISMATCH_EMITTERS, IDENTITY_MISMATCH_METRIC } from '../functions.ts';
+import {
+  type EmbedFunctionName,
+  IDENTITY_MISMATCH_EMITTERS,
+  IDENTITY_MISMATCH_METRIC,
+  SERVICE_DIMENSION,
+} from '../functions.ts';
 
 export interface OperationalAlarmsProps {
   readonly config: StageConfig;
@@ -95,7 +100,7 @@ export class OperationalAlarms extends Construct {
       mismatchMetrics[`m${index}`] = new cloudwatch.Metric({
         namespace: config.metricsNamespace,
         metricName: IDENTITY_MISMATCH_METRIC,
-        dimensionsMap: { service },
+        dimensionsMap: { [SERVICE_DIMENSION]: service },
         period: PERIOD,
         statistic: cloudwatch.Stats.SUM,
       });

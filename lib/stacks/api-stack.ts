@@ -54,7 +54,7 @@ export class ApiStack extends Stack {
       // Reads embeds and dashboards; records issuances and refusals in the audit log.
       .bindControlTable(controlTable, 'read', [AUDIT_APPEND])
       // Resolves the viewer's verified attributes (tenant, RLS inputs) from the user pool.
-      .bindUserPool(props.userPool);
+      .bindUserPool(props.userPool, ['byUsername']);
     embedTokens.addEnvironment(ENV.tokenIssuer, config.tokenIssuer);
     embedTokens.addEnvironment(ENV.tokenAudience, config.tokenAudience);
 
@@ -75,7 +75,9 @@ export class ApiStack extends Stack {
 
     const admin = new EmbedFunction(this, 'AdminFunction', { spec: FUNCTION_SPECS.admin, config })
       .bindControlTable(controlTable, 'readWrite')
-      .bindRotationTrigger(signingSecrets, props.rotationFunction);
+      .bindRotationTrigger(signingSecrets, props.rotationFunction)
+      // Revoking a user's tokens checks the sub is a user of the admin's own tenant.
+      .bindUserPool(props.userPool, ['bySub']);
 
     // Only embed-query reads dataset rows, and only through this role; it has no grant on the table.
     this.tenantDataReader = new TenantDataRole(this, 'TenantDataReader', {

@@ -9,16 +9,20 @@ import { RevocationRepository } from '#control/revocations';
 import { RlsRepository } from '#control/rls';
 import { SessionRepository } from '#control/sessions';
 import { TenantRepository } from '#control/tenants';
+import { saveDashboard } from '#admin/dashboards';
+import { createDataset, putRlsMapping, putRlsRules } from '#admin/datasets';
+import { validateEmbed } from '#admin/embeds';
+import type { TableGateway } from '#control/table-gateway';
 import { createTestTables, type TestTables } from '../datasets/fixtures.ts';
 
 let tables: TestTables;
-let control: { client: TestTables['client']; tableName: string };
+let control: TableGateway;
 const NOW = Date.parse('2030-01-01T00:00:00Z');
 const clock = () => NOW;
 
 beforeAll(async () => {
   tables = await createTestTables('control');
-  control = { client: tables.client, tableName: tables.controlTable };
+  control = tables.control;
 });
 
 describe('tenants', () => {
@@ -44,24 +48,27 @@ describe('datasets', () => {
     const columns = (name: string) => ({ columns: [{ name, type: 'string' }], partitionColumn: name });
     for (const name of ['pk', 'sk', 'gsi1pk', 'ttl', 'Region', 'a b', 'region OR size(a)=size(a)', '#x']) {
       await expect(
-        datasets.create({ tenantId: 'acme', datasetId: 'bad', name: 'Bad', schema: columns(name) }),
+        createDataset({ datasets }, { tenantId: 'acme', datasetId: 'bad', name: 'Bad', schema: columns(name) }),
       ).rejects.toMatchObject({
         code: 'DATASET_SCHEMA_INVALID',
       });
     }
-    const created = await datasets.create({
-      tenantId: 'acme',
-      datasetId: 'orders',
-      name: 'Orders',
-      schema: {
-        columns: [
-          { name: 'region', type: 'string' },
-          { name: 'at', type: 'date' },
-        ],
-        partitionColumn: 'region',
-        sortColumn: 'at',
+    const created = await createDataset(
+      { datasets },
+      {
+        tenantId: 'acme',
+        datasetId: 'orders',
+        name: 'Orders',
+        schema: {
+          columns: [
+            { name: 'region', type: 'string' },
+            { name: 'at', type: 'date' },
+          ],
+          partitionColumn: 'region',
+          sortColumn: 'at',
+        },
       },
-    });
+    );
     expect(created.schema.columns).toEqual([
       { name: 'region', type: 'string', required: true },
       { name: 'at', type: 'date', required: true },
@@ -73,9 +80,13 @@ describe('datasets', () => {
 
 describe('dashboards', () => {
   it('validates widgets against the dataset schema and the declared parameters at save time', async () => {
-    const dashboards = new DashboardRepository(control, new DatasetRepository(control), { clock });
+    const dashboards = new DashboardRepository(control, { clock });
+    const datasets = new DatasetRepository(control);
     const save = (widgets: unknown[], parameters = [{ name: 'range', type: 'dateRange' as const }]) =>
-      dashboards.save({ tenantId: 'acme', dashboardId: 'main', title: 'Main', parameters, widgets });
+      saveDashboard(
+        { dashboards, datasets },
+        { tenantId: 'acme', dashboardId: 'main', title: 'Main', parameters, widgets },
+      );
     const widget = (query: unknown, type = 'table') => ({ id: 'w1', type, title: 'W', datasetId: 'orders', query });
     await expect(save([widget({ filters: [{ column: 'nope', op: 'eq', value: 'x' }] })])).rejects.toMatchObject({
       code: 'QUERY_INVALID',
@@ -109,16 +120,16 @@ describe('embeds', () => {
       maxTokenLifetimeSeconds: 300,
       enabled: true,
     };
-    await expect(embeds.save({ ...base, maxTokenLifetimeSeconds: 601 })).rejects.toMatchObject({
-      code: 'VALIDATION_FAILED',
-    });
-    await expect(embeds.save({ ...base, allowedOrigins: ['https://app.example.com/path'] })).rejects.toMatchObject({
-      code: 'VALIDATION_FAILED',
-    });
-    await expect(embeds.save({ ...base, allowedOrigins: ['http://evil.example.com'] })).rejects.toMatchObject({
-      code: 'VALIDATION_FAILED',
-    });
-    await embeds.save(base);
+    expect(() => validateEmbed({ ...base, maxTokenLifetimeSeconds: 601 })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
+    expect(() => validateEmbed({ ...base, allowedOrigins: ['https://app.example.com/path'] })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
+    expect(() => validateEmbed({ ...base, allowedOrigins: ['http://evil.example.com'] })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
+    await embeds.save(validateEmbed(base));
     await embeds.setEnabled('acme', 'e1', false);
     expect(await embeds.get('acme', 'e1')).toMatchObject({
       enabled: false,
@@ -131,23 +142,29 @@ describe('embeds', () => {
 describe('RLS rules and mappings', () => {
   it('stores rules validated against the schema and reads mappings in one batch', async () => {
     const rls = new RlsRepository(control, { clock });
-    const schema = (await new DatasetRepository(control).require('acme', 'orders')).schema;
+    const datasets = new DatasetRepository(control);
     await expect(
-      rls.putRules('acme', 'orders', [{ column: 'secret', source: { kind: 'identity', claim: 'sub' } }], schema),
+      putRlsRules({ datasets, rls }, 'acme', 'orders', [
+        { column: 'secret', source: { kind: 'identity', claim: 'sub' } },
+      ]),
     ).rejects.toMatchObject({
       code: 'DATASET_SCHEMA_INVALID',
     });
     await expect(
-      rls.putRules('acme', 'orders', [{ column: 'region', source: { kind: 'identity', claim: 'email' } }], schema),
+      putRlsRules({ datasets, rls }, 'acme', 'orders', [
+        { column: 'region', source: { kind: 'identity', claim: 'email' } },
+      ]),
     ).rejects.toMatchObject({
       code: 'DATASET_SCHEMA_INVALID',
     });
-    await rls.putRules('acme', 'orders', [{ column: 'region', source: { kind: 'mapping', mappingId: 'm1' } }], schema);
-    await rls.putMapping('acme', {
+    await putRlsRules({ datasets, rls }, 'acme', 'orders', [
+      { column: 'region', source: { kind: 'mapping', mappingId: 'm1' } },
+    ]);
+    await putRlsMapping({ rls }, 'acme', {
       id: 'm1',
       entries: [{ principalType: 'user', principal: 'alice', values: ['EU', 'US'] }],
     });
-    await rls.putMapping('acme', {
+    await putRlsMapping({ rls }, 'acme', {
       id: 'm2',
       entries: [{ principalType: 'group', principal: 'analysts', values: '*' }],
     });

@@ -6,6 +6,7 @@ import { RlsRepository } from '#control/rls';
 import type { Caller } from '#shared/identity';
 import { CONTROL_TABLE, DATA_TABLE } from '../../lib/table-design.ts';
 import { createTable } from '../../local/dynamodb.ts';
+import { TableGateway } from '#control/table-gateway';
 
 /**
  * Test fixtures shared by the dataset and control tests: a document client on the run's
@@ -26,7 +27,8 @@ export interface TestTables {
   readonly dataTable: string;
   readonly datasets: DatasetRepository;
   readonly rls: RlsRepository;
-  readonly data: { client: DynamoDBDocumentClient; tableName: string };
+  readonly control: TableGateway;
+  readonly data: TableGateway;
 }
 
 /** Creates a uniquely named control table and data table. */
@@ -39,14 +41,15 @@ export async function createTestTables(label: string): Promise<TestTables> {
   await createTable(raw, controlTable, CONTROL_TABLE);
   await createTable(raw, dataTable, DATA_TABLE);
   raw.destroy();
-  const control = { client, tableName: controlTable };
+  const control = new TableGateway(client, controlTable);
   return {
     client,
     controlTable,
     dataTable,
     datasets: new DatasetRepository(control),
     rls: new RlsRepository(control),
-    data: { client, tableName: dataTable },
+    control,
+    data: new TableGateway(client, dataTable),
   };
 }
 

@@ -6,6 +6,8 @@ import { cleanupRetiredVersions, importDataset, parseImportRows } from '#dataset
 import { validateDatasetSchema } from '#datasets/schema';
 import { ImportInProgress, ImportRowsInvalid } from '#errors';
 import { createTestTables, type TestTables, uniqueId, viewer } from './fixtures.ts';
+import { createDataset } from '#admin/datasets';
+import { putRlsRules, putRlsMapping } from '#admin/datasets';
 
 const TENANT = 'tenant-imp';
 const SCHEMA = {
@@ -24,14 +26,9 @@ let tables: TestTables;
 
 async function newDataset(): Promise<string> {
   const datasetId = uniqueId('ds');
-  await tables.datasets.create({ tenantId: TENANT, datasetId, name: 'Imported', schema: SCHEMA });
+  await createDataset(tables, { tenantId: TENANT, datasetId, name: 'Imported', schema: SCHEMA });
   // Analysts see every row, so the reads below observe exactly what is stored.
-  await tables.rls.putRules(
-    TENANT,
-    datasetId,
-    [{ column: 'region', source: { kind: 'mapping', mappingId: 'all' } }],
-    validateDatasetSchema(SCHEMA),
-  );
+  await putRlsRules(tables, TENANT, datasetId, [{ column: 'region', source: { kind: 'mapping', mappingId: 'all' } }]);
   return datasetId;
 }
 
@@ -70,7 +67,7 @@ async function itemsInTable(prefix: string): Promise<number> {
 
 beforeAll(async () => {
   tables = await createTestTables('import');
-  await tables.rls.putMapping(TENANT, {
+  await putRlsMapping(tables, TENANT, {
     id: 'all',
     entries: [{ principalType: 'group', principal: 'analysts', values: '*' }],
   });
@@ -170,10 +167,7 @@ describe('versions', () => {
       ),
     ).rejects.toBeInstanceOf(ImportInProgress);
     // Prepare: a clock 2 minutes later sees the crashed import's lock as expired
-    const later = new DatasetRepository(
-      { client: tables.client, tableName: tables.controlTable },
-      { clock: () => Date.now() + 120_000 },
-    );
+    const later = new DatasetRepository(tables.control, { clock: () => Date.now() + 120_000 });
     // Act
     const summary = await importDataset(
       { tenantId: TENANT, datasetId, format: 'csv', content: 'region,day,amount\nEU,2024-01-01,1' },

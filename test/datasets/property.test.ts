@@ -8,6 +8,8 @@ import type { WidgetFilter, WidgetQuery } from '#datasets/widget';
 import type { Caller } from '#shared/identity';
 import type { EffectiveParameters } from '#token/param-types';
 import { createTestTables, type TestTables, uniqueId } from './fixtures.ts';
+import { createDataset } from '#admin/datasets';
+import { putRlsRules, putRlsMapping } from '#admin/datasets';
 
 /**
  * For random schemas, rows, RLS rules, identities and queries, the engine (compiler + DynamoDB
@@ -257,14 +259,14 @@ describe('engine ≡ reference', () => {
           sortColumn: 's',
           ...(s.withIndex ? { indexes: [{ partitionColumn: 'b', sortColumn: 's' }] } : {}),
         });
-        await tables.datasets.create({ tenantId: TENANT, datasetId, name: 'Property', schema });
+        await createDataset(tables, { tenantId: TENANT, datasetId, name: 'Property', schema });
         await importDataset({ tenantId: TENANT, datasetId, format: 'json', content: JSON.stringify(s.rows) }, tables);
         const rules = s.rules.map(
           (rule): RlsRule =>
             rule.source.kind === 'mapping' ? { column: rule.column, source: { kind: 'mapping', mappingId } } : rule,
         );
-        await tables.rls.putRules(TENANT, datasetId, rules, schema);
-        await tables.rls.putMapping(TENANT, { id: mappingId, entries: s.mapping.entries });
+        await putRlsRules(tables, TENANT, datasetId, rules);
+        await putRlsMapping(tables, TENANT, { id: mappingId, entries: s.mapping.entries });
         // Act
         const result = await queryDataset(
           {

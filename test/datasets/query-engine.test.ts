@@ -2,9 +2,8 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DashboardRepository } from '#control/dashboards';
-import { datasetSnapshot } from '#control/datasets';
 import { MemoryQueryCache } from '#datasets/cache';
-import { compileDatasetQuery } from '#datasets/compiler';
+import { compileDatasetQuery, datasetSnapshot } from '#datasets/compiler';
 import { queryDataset, runDashboardQuery } from '#datasets/dashboard-query';
 import { executeDatasetQuery } from '#datasets/executor';
 import { importDataset } from '#datasets/import';
@@ -13,6 +12,9 @@ import type { WidgetQuery } from '#datasets/widget';
 import type { EffectiveParameters } from '#token/param-types';
 import { QueryInvalid, QueryTooLarge } from '#errors';
 import { createTestTables, type TestTables, viewer } from './fixtures.ts';
+import { saveDashboard } from '#admin/dashboards';
+import { createDataset } from '#admin/datasets';
+import { putRlsRules, putRlsMapping } from '#admin/datasets';
 
 const SCHEMA = {
   columns: [
@@ -63,7 +65,7 @@ async function run(
     parameters: options.parameters ?? {},
   });
   const result = await executeDatasetQuery(plan, {
-    ...tables.data,
+    table: tables.data,
     ...(options.rowCap ? { rowCap: options.rowCap } : {}),
   });
   return { plan, result };
@@ -73,10 +75,10 @@ const sorted = (values: unknown[]) => [...values].sort();
 
 beforeAll(async () => {
   tables = await createTestTables('engine');
-  await tables.datasets.create({ tenantId: TENANT, datasetId: DATASET, name: 'Sales', schema: SCHEMA });
+  await createDataset(tables, { tenantId: TENANT, datasetId: DATASET, name: 'Sales', schema: SCHEMA });
   await importDataset({ tenantId: TENANT, datasetId: DATASET, format: 'csv', content: CSV }, tables);
   // Tenant B has a dataset with the same id, the same partition values and a secret marker.
-  await tables.datasets.create({ tenantId: 'tenant-b', datasetId: DATASET, name: 'Sales', schema: SCHEMA });
+  await createDataset(tables, { tenantId: 'tenant-b', datasetId: DATASET, name: 'Sales', schema: SCHEMA });
   await importDataset(
     {
       tenantId: 'tenant-b',
@@ -355,7 +357,7 @@ describe('row cap', () => {
 describe('pagination past 1 MB pages', () => {
   it('follows LastEvaluatedKey until every row of a > 1 MB partition is read', async () => {
     // Prepare: 70 rows × ~20 KB in one partition ≈ 1.4 MB, more than one Query page.
-    await tables.datasets.create({
+    await createDataset(tables, {
       tenantId: TENANT,
       datasetId: 'padded',
       name: 'Padded',
@@ -395,8 +397,7 @@ describe('RLS through the query paths', () => {
     caller = viewer(),
     params: { locked?: EffectiveParameters; all?: EffectiveParameters } = {},
   ) {
-    const dataset = await tables.datasets.require(TENANT, DATASET);
-    await tables.rls.putRules(TENANT, DATASET, rules, dataset.schema);
+    await putRlsRules(tables, TENANT, DATASET, rules);
     return queryDataset(
       {
         caller,
@@ -410,7 +411,7 @@ describe('RLS through the query paths', () => {
   }
 
   beforeAll(async () => {
-    await tables.rls.putMapping(TENANT, {
+    await putRlsMapping(tables, TENANT, {
       id: 'regions',
       entries: [
         { principalType: 'user', principal: 'u-alice', values: ['EU', 'US'] },
@@ -475,8 +476,7 @@ describe('RLS through the query paths', () => {
   });
 
   it('denies by default: no rules, no grant, or no mapping entry → no rows and nothing read', async () => {
-    const dataset = await tables.datasets.require(TENANT, DATASET);
-    await tables.rls.putRules(TENANT, DATASET, [], dataset.schema);
+    await putRlsRules(tables, TENANT, DATASET, []);
     const none = await queryDataset(
       {
         caller: viewer(),
@@ -517,32 +517,28 @@ describe('RLS through the query paths', () => {
 
   it('every widget of a dashboard is filtered, and cached results never cross RLS contexts', async () => {
     // Prepare
-    const dataset = await tables.datasets.require(TENANT, DATASET);
-    await tables.rls.putRules(
-      TENANT,
-      DATASET,
-      [{ column: 'region', source: { kind: 'identity', claim: 'custom:region' } }],
-      dataset.schema,
+    await putRlsRules(tables, TENANT, DATASET, [
+      { column: 'region', source: { kind: 'identity', claim: 'custom:region' } },
+    ]);
+    const dashboards = new DashboardRepository(tables.control);
+    const dashboard = await saveDashboard(
+      { dashboards, datasets: tables.datasets },
+      {
+        tenantId: TENANT,
+        dashboardId: 'overview',
+        title: 'Overview',
+        parameters: [{ name: 'regions', type: 'stringList' }],
+        widgets: [
+          widget('rows', { columns: ['region'] }),
+          { ...widget('kpi', { metrics: [{ op: 'sum', column: 'amount' }] }), type: 'number' },
+          { ...widget('bars', { groupBy: [{ column: 'region' }], metrics: [{ op: 'count' }] }), type: 'bar' },
+          widget('filtered', {
+            filters: [{ column: 'region', op: 'in', value: { param: 'regions' } }],
+            metrics: [{ op: 'count' }],
+          }),
+        ],
+      },
     );
-    const dashboards = new DashboardRepository(
-      { client: tables.client, tableName: tables.controlTable },
-      tables.datasets,
-    );
-    const dashboard = await dashboards.save({
-      tenantId: TENANT,
-      dashboardId: 'overview',
-      title: 'Overview',
-      parameters: [{ name: 'regions', type: 'stringList' }],
-      widgets: [
-        widget('rows', { columns: ['region'] }),
-        { ...widget('kpi', { metrics: [{ op: 'sum', column: 'amount' }] }), type: 'number' },
-        { ...widget('bars', { groupBy: [{ column: 'region' }], metrics: [{ op: 'count' }] }), type: 'bar' },
-        widget('filtered', {
-          filters: [{ column: 'region', op: 'in', value: { param: 'regions' } }],
-          metrics: [{ op: 'count' }],
-        }),
-      ],
-    });
     const cache = new MemoryQueryCache();
     const deps = { ...tables, cache };
     const asRegion = (region: string) =>
@@ -570,13 +566,9 @@ describe('RLS through the query paths', () => {
   });
 
   it('a viewer of tenant A never reads tenant B rows, whatever the parameters', async () => {
-    const dataset = await tables.datasets.require(TENANT, DATASET);
-    await tables.rls.putRules(
-      TENANT,
-      DATASET,
-      [{ column: 'region', source: { kind: 'mapping', mappingId: 'regions' } }],
-      dataset.schema,
-    );
+    await putRlsRules(tables, TENANT, DATASET, [
+      { column: 'region', source: { kind: 'mapping', mappingId: 'regions' } },
+    ]);
     const queryText: WidgetQuery = {
       filters: [
         { column: 'region', op: 'in', value: { param: 'regions' } },

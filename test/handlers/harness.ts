@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { AdminGetUserCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  AdminGetUserCommand,
+  CognitoIdentityProviderClient,
+  ListUsersCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -18,11 +22,15 @@ import { createTable, localCredentials } from '../../local/dynamodb.ts';
 import { startLocalSecretsManager } from '../../local/secrets-manager.ts';
 import { startLocalSts } from '../../local/sts.ts';
 import { lambdaContext, restEvent, type TestIdentity } from '../fixtures/api-gateway.ts';
+import { TableGateway } from '#control/table-gateway';
+import { saveDashboard } from '#admin/dashboards';
+import { createDataset, putRlsRules } from '#admin/datasets';
+import { validateEmbed } from '#admin/embeds';
 
 /**
  * The API handlers exactly as Lambda runs them, against DynamoDB Local, the local Secrets
  * Manager and STS stand-ins, with a two-tenant demo seeded through the domain code. Only the
- * Cognito user directory (AdminGetUser) is mocked.
+ * Cognito user directory (AdminGetUser, ListUsers) is mocked.
  */
 
 export const users = {
@@ -126,6 +134,26 @@ export async function startHarness(): Promise<Harness> {
     };
   });
 
+  // ListUsers by `sub = "<sub>"` (the admin's revocation check), as Cognito answers it.
+  cognito.on(ListUsersCommand).callsFake(async (input: { Filter?: string }) => {
+    const sub = /^sub = "([^"]*)"$/.exec(input.Filter ?? '')?.[1];
+    const user = Object.values(users).find((u) => u.sub === sub);
+    return {
+      Users: user
+        ? [
+            {
+              Username: user.username,
+              Enabled: true,
+              Attributes: [
+                { Name: 'sub', Value: user.sub },
+                { Name: 'custom:tenant_id', Value: user.tenantId },
+              ],
+            },
+          ]
+        : [],
+    };
+  });
+
   await seed(controlTable, dataTable, secretsManager.endpoint);
 
   const modules = {
@@ -158,9 +186,9 @@ export async function startHarness(): Promise<Harness> {
 }
 
 async function seed(controlTable: string, dataTable: string, secretsEndpoint: string): Promise<void> {
-  const table = { client: documentClient(), tableName: controlTable };
+  const table = new TableGateway(documentClient(), controlTable);
   const datasets = new DatasetRepository(table);
-  const dashboards = new DashboardRepository(table, datasets);
+  const dashboards = new DashboardRepository(table);
   const embeds = new EmbedRepository(table);
   const rls = new RlsRepository(table);
   const secrets = new SecretsManagerClient({
@@ -168,7 +196,7 @@ async function seed(controlTable: string, dataTable: string, secretsEndpoint: st
     region: 'us-east-1',
     credentials: localCredentials(),
   });
-  const keySets = createKeySetRepository({ documentClient: documentClient(), tableName: controlTable });
+  const keySets = createKeySetRepository({ table });
   const schema = {
     columns: [
       { name: 'date', type: 'date' },
@@ -190,63 +218,65 @@ async function seed(controlTable: string, dataTable: string, secretsEndpoint: st
       schedule: { rotationDays: 30 },
       now: Date.now,
     });
-    await datasets.create({ tenantId, datasetId: 'sales', name: 'Sales', schema });
+    await createDataset({ datasets }, { tenantId, datasetId: 'sales', name: 'Sales', schema });
     const csv = tenantId === 'acme' ? SALES_CSV : SALES_CSV.replaceAll('widget', 'globex-widget');
     await importDataset(
       { tenantId, datasetId: 'sales', format: 'csv', content: csv },
-      { datasets, data: { client: documentClient(), tableName: dataTable } },
+      { datasets, data: new TableGateway(documentClient(), dataTable) },
     );
-    await rls.putRules(
-      tenantId,
-      'sales',
-      [{ column: 'region', source: { kind: 'identity', claim: 'custom:region' } }],
-      schema as never,
+    await putRlsRules({ datasets, rls }, tenantId, 'sales', [
+      { column: 'region', source: { kind: 'identity', claim: 'custom:region' } },
+    ]);
+    await saveDashboard(
+      { dashboards, datasets },
+      {
+        tenantId,
+        dashboardId: 'overview',
+        title: 'Sales overview',
+        parameters: [
+          { name: 'period', type: 'dateRange', label: 'Period', default: { from: '2025-01-01', to: '2025-12-31' } },
+          { name: 'product', type: 'string', allowedValues: ['widget', 'gadget'] },
+          { name: 'channel', type: 'string' },
+        ],
+        widgets: [
+          {
+            id: 'revenue',
+            type: 'number',
+            title: 'Revenue',
+            datasetId: 'sales',
+            query: {
+              filters: [{ column: 'date', op: 'between', value: { param: 'period' } }],
+              metrics: [{ op: 'sum', column: 'revenue' }],
+            },
+          },
+          {
+            id: 'rows',
+            type: 'table',
+            title: 'Orders',
+            datasetId: 'sales',
+            query: {
+              filters: [
+                { column: 'date', op: 'between', value: { param: 'period' } },
+                { column: 'product', op: 'eq', value: { param: 'product' } },
+              ],
+              columns: ['date', 'region', 'product', 'revenue'],
+              orderBy: [{ key: 'date', direction: 'asc' }],
+            },
+          },
+        ],
+      },
     );
-    await dashboards.save({
-      tenantId,
-      dashboardId: 'overview',
-      title: 'Sales overview',
-      parameters: [
-        { name: 'period', type: 'dateRange', label: 'Period', default: { from: '2025-01-01', to: '2025-12-31' } },
-        { name: 'product', type: 'string', allowedValues: ['widget', 'gadget'] },
-        { name: 'channel', type: 'string' },
-      ],
-      widgets: [
-        {
-          id: 'revenue',
-          type: 'number',
-          title: 'Revenue',
-          datasetId: 'sales',
-          query: {
-            filters: [{ column: 'date', op: 'between', value: { param: 'period' } }],
-            metrics: [{ op: 'sum', column: 'revenue' }],
-          },
-        },
-        {
-          id: 'rows',
-          type: 'table',
-          title: 'Orders',
-          datasetId: 'sales',
-          query: {
-            filters: [
-              { column: 'date', op: 'between', value: { param: 'period' } },
-              { column: 'product', op: 'eq', value: { param: 'product' } },
-            ],
-            columns: ['date', 'region', 'product', 'revenue'],
-            orderBy: [{ key: 'date', direction: 'asc' }],
-          },
-        },
-      ],
-    });
-    await embeds.save({
-      tenantId,
-      embedId: 'sales-embed',
-      resource: { type: 'dashboard', id: 'overview' },
-      parameterModes: { period: 'editable', product: 'locked' },
-      allowedOrigins: ['https://app.example.com'],
-      maxTokenLifetimeSeconds: 300,
-      enabled: true,
-    });
+    await embeds.save(
+      validateEmbed({
+        tenantId,
+        embedId: 'sales-embed',
+        resource: { type: 'dashboard', id: 'overview' },
+        parameterModes: { period: 'editable', product: 'locked' },
+        allowedOrigins: ['https://app.example.com'],
+        maxTokenLifetimeSeconds: 300,
+        enabled: true,
+      }),
+    );
   }
   secrets.destroy();
 }

@@ -10,6 +10,7 @@ import { documentClient } from '#shared/clients';
 import { createViewerHandler } from '../../functions/http/viewer-handler.ts';
 import { VIEWER_ROUTES } from '../../lib/routes.ts';
 import { lambdaContext, restEvent } from '../fixtures/api-gateway.ts';
+import { TableGateway } from '#control/table-gateway';
 
 /**
  * The public viewer function exactly as Lambda runs it (REST proxy events without identity),
@@ -31,7 +32,7 @@ type Handler = (
 let handler: Handler;
 let bundleRoot: string;
 const tenantId = `viewer-${randomUUID().slice(0, 8)}`;
-const embeds = new EmbedRepository({ client: documentClient(), tableName: 'test-control' });
+const embeds = new EmbedRepository(new TableGateway(documentClient(), 'test-control'));
 
 const embed = (embedId: string, overrides: { enabled?: boolean; allowedOrigins?: string[] } = {}) =>
   embeds.save({

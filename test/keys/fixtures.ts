@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { documentClient } from '#shared/clients';
 import { createKeySetRepository, type KeySetRepository } from '#keys/key-set';
 import { createTenantSigningKey } from '#keys/onboarding';
+import { TableGateway } from '#control/table-gateway';
 
 export const PREFIX = 'embed/signing-keys/';
 export const ROTATION_LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:rotate-signing-key';
@@ -9,8 +10,7 @@ export const ROTATION_LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:functi
 /** The real key set repository on the shared DynamoDB Local control table. */
 export function keySetRepository(): KeySetRepository {
   return createKeySetRepository({
-    documentClient: documentClient(),
-    tableName: process.env.CONTROL_TABLE_NAME ?? 'test-control',
+    table: new TableGateway(documentClient(), process.env.CONTROL_TABLE_NAME ?? 'test-control'),
   });
 }
 

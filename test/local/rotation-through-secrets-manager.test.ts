@@ -1,5 +1,6 @@
 import { SecretsManagerClient, DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TableGateway } from '#control/table-gateway';
 import { createKeySetRepository } from '#keys/key-set';
 import { createTenantSigningKey } from '#keys/onboarding';
 import { createPublicKeyDirectory } from '#keys/public-key-directory';
@@ -25,8 +26,7 @@ beforeAll(async () => {
     credentials: localCredentials(),
   });
   const keySets = createKeySetRepository({
-    documentClient: documentClient(),
-    tableName: process.env.CONTROL_TABLE_NAME ?? 'test-control',
+    table: new TableGateway(documentClient(), process.env.CONTROL_TABLE_NAME ?? 'test-control'),
   });
   const rotation = createSigningKeyRotation({ secrets, keySets, prefix: PREFIX, now: () => clock });
   server.setRotationHandler(async (event) => {
@@ -46,8 +46,7 @@ describe('key rotation through the local Secrets Manager (the RotateSecret path 
   it('rotates with no downtime: the previous key stays valid, the one before is retired', async () => {
     // Prepare: onboard, sign a token with key 1.
     const keySets = createKeySetRepository({
-      documentClient: documentClient(),
-      tableName: process.env.CONTROL_TABLE_NAME ?? 'test-control',
+      table: new TableGateway(documentClient(), process.env.CONTROL_TABLE_NAME ?? 'test-control'),
     });
     await createTenantSigningKey({
       secrets,

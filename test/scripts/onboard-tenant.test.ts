@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TableGateway } from '#control/table-gateway';
 import { createKeySetRepository } from '#keys/key-set';
 import { documentClient } from '#shared/clients';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.ts';
@@ -38,7 +39,7 @@ describe('npm run onboard-tenant', () => {
     const first = await onboard(['--tenant', tenant, '--name', 'Script Co']);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`signing key ${tenant}.1`);
-    const set = await createKeySetRepository({ documentClient: documentClient(), tableName: 'test-control' }).getKeySet(
+    const set = await createKeySetRepository({ table: new TableGateway(documentClient(), 'test-control') }).getKeySet(
       tenant,
     );
     expect(set?.keys.map((key) => [key.kid, key.status])).toEqual([[`${tenant}.1`, 'current']]);

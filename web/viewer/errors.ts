@@ -3,6 +3,19 @@
  * to the host (`data-error-code`, the `error` message); the words are written for the viewer.
  */
 
+import type { ErrorCode } from '../../functions/shared/errors.ts';
+
+/** Codes only the viewer itself produces (network, host and page failures); the API's are `ErrorCode`. */
+export type ViewerErrorCode =
+  | 'EMBED_TOKEN_MISSING'
+  | 'EMBED_NOT_FRAMED'
+  | 'EMBED_AUTH_TIMEOUT'
+  | 'NETWORK_ERROR'
+  | 'HOST_EMBED_TOKEN_FAILED'
+  | 'HOST_TIMEOUT'
+  | 'VIEWER_CONFIG_INVALID'
+  | 'RESPONSE_INVALID';
+
 export interface ErrorDescription {
   readonly title: string;
   readonly detail: string;
@@ -28,7 +41,11 @@ const PARAMETER: ErrorDescription = {
   retryable: false,
 };
 
-const DESCRIPTIONS: Readonly<Record<string, ErrorDescription>> = {
+/**
+ * Keyed by the API's `ErrorCode` union and the viewer's own codes: a renamed or misspelt code is a
+ * type error here, not a silent fallback to a generic message.
+ */
+const DESCRIPTIONS: Readonly<Partial<Record<ErrorCode | ViewerErrorCode, ErrorDescription>>> = {
   EMBED_TOKEN_EXPIRED: {
     title: 'This dashboard link has expired.',
     detail: 'Reload the page to get a new link.',
@@ -122,7 +139,7 @@ const DESCRIPTIONS: Readonly<Record<string, ErrorDescription>> = {
 
 /** Describes an error code; unknown `EMBED_TOKEN_*` and `PARAM_*` codes fall back to their family. */
 export function describeError(code: string): ErrorDescription {
-  const known = DESCRIPTIONS[code];
+  const known = (DESCRIPTIONS as Readonly<Record<string, ErrorDescription | undefined>>)[code];
   if (known) return known;
   if (code.startsWith('EMBED_TOKEN_')) return GENERIC_INVALID;
   if (code.startsWith('PARAM_') || code === 'VALIDATION_FAILED') return PARAMETER;
