@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { EmbedTokenLifetimeTooLong, InternalError, ValidationFailed } from '#errors';
 import { isTenantId } from '#shared/identity';
-import type { SigningKey } from '#keys/types';
+import type { SigningKey } from './key-types.ts';
 import {
   DEFAULT_TOKEN_LIFETIME_SECONDS,
   EMBED_TOKEN_ALG,

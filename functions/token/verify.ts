@@ -11,7 +11,7 @@ import {
   EmbedTokenTooLarge,
 } from '#errors';
 import { isTenantId } from '#shared/identity';
-import type { KeyStatus, VerificationKeyResolver } from '#keys/types';
+import type { KeyStatus, VerificationKeyResolver } from './key-types.ts';
 import {
   ALLOWED_HEADER_MEMBERS,
   CLOCK_TOLERANCE_SECONDS,
