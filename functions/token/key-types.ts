@@ -15,7 +15,7 @@ export interface SigningKey {
   readonly kid: string;
   readonly alg: EmbedTokenAlg;
   readonly tenantId: string;
-  readonly privateKey: CryptoKey;
+  readonly privateKey: KeyObject;
 }
 
 /** What a validator holds: one published public key, imported once as a KeyObject. */

@@ -32,7 +32,7 @@ export async function makeKey(tenantId: string, generation = 1): Promise<TestKey
     kid,
     privateJwk,
     publicJwk,
-    signingKey: { kid, alg: 'ES256', tenantId, privateKey: await importSigningKey(privateJwk) },
+    signingKey: { kid, alg: 'ES256', tenantId, privateKey: importSigningKey(privateJwk) },
     privateKeyObject: createPrivateKey({ key: { ...privateJwk }, format: 'jwk' }),
   };
 }
