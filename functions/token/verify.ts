@@ -11,6 +11,7 @@ import {
   EmbedTokenTooLarge,
 } from '#errors';
 import { isTenantId } from '#shared/identity';
+import { isLowS } from './es256.ts';
 import type { KeyStatus, VerificationKeyResolver } from './key-types.ts';
 import {
   ALLOWED_HEADER_MEMBERS,
@@ -163,11 +164,14 @@ function parseCompactJws(token: unknown): ParsedCompactJws {
   // Only the canonical encoding of exactly 64 bytes: 86 characters whose last one carries no
   // spare bits (A, Q, g or w), so no two encodings of one signature exist.
   if (!ES256_SIGNATURE.test(encodedSignature)) throw new EmbedTokenSignatureInvalid();
+  // (r, n − s) verifies whenever (r, s) does; only the low-s one is ever signed, so the other is refused.
+  const signature = Buffer.from(encodedSignature, 'base64url');
+  if (!isLowS(signature)) throw new EmbedTokenSignatureInvalid();
   return {
     signingInput: token.slice(0, encodedHeader.length + 1 + encodedPayload.length),
     header,
     encodedPayload,
-    signature: Buffer.from(encodedSignature, 'base64url'),
+    signature,
   };
 }
 

@@ -1,6 +1,25 @@
-import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign as nodeSign } from 'node:crypto';
+import {
+  createHmac,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign as nodeSign,
+  verify as nodeVerify,
+} from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { b64url, forge, keySetOf, makeKey, NOW, NOW_S, tokenFixture, uniqueTenantId } from './fixtures.ts';
+import {
+  b64url,
+  forge,
+  highSTwinOf,
+  keySetOf,
+  makeKey,
+  NOW,
+  NOW_S,
+  P256_ORDER,
+  sOf,
+  tokenFixture,
+  uniqueTenantId,
+} from './fixtures.ts';
 
 /** Asserts the exact error code (and, when given, HTTP status and details). */
 async function expectCode(promise: Promise<unknown>, code: string, extra: Record<string, unknown> = {}) {
@@ -243,6 +262,26 @@ describe('verifyEmbedToken: signature', () => {
     const { token } = await f.sign();
     const [header, payload, signature] = token.split('.') as [string, string, string];
     await expectCode(f.verify(`${header}.${payload}.${mutate(signature)}`), 'EMBED_TOKEN_SIGNATURE_INVALID');
+  });
+
+  it('refuses the high-s twin (r, n − s) of a valid signature before any key lookup, though ECDSA accepts it', async () => {
+    // Prepare
+    const f = await tokenFixture();
+    const { token } = await f.sign();
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const twin = highSTwinOf(signature);
+    const data = Buffer.from(`${header}.${payload}`);
+    const key = { key: publicKeyOf(f), dsaEncoding: 'ieee-p1363' as const };
+    expect(sOf(twin)).toBeGreaterThan(P256_ORDER / 2n);
+    expect(nodeVerify('sha256', data, key, Buffer.from(twin, 'base64url'))).toBe(true);
+
+    // Act
+    const refused = f.verify(`${header}.${payload}.${twin}`);
+
+    // Assess
+    await expectCode(refused, 'EMBED_TOKEN_SIGNATURE_INVALID', { status: 401 });
+    expect(f.source.reads).toBe(0);
+    await expect(f.verify(token)).resolves.toMatchObject({ sub: f.viewer.sub });
   });
 
   it("refuses a token signed with another key under the tenant's kid", async () => {
