@@ -12,6 +12,7 @@ import {
 } from '#errors';
 import { isTenantId } from '#shared/identity';
 import { isLowS } from './es256.ts';
+import { hasDuplicateMemberNames } from './json-members.ts';
 import type { KeyStatus, VerificationKeyResolver } from './key-types.ts';
 import {
   ALLOWED_HEADER_MEMBERS,
@@ -106,8 +107,7 @@ export async function verifyEmbedToken(
   }
   if (!valid) throw new EmbedTokenSignatureInvalid();
 
-  const claims = decodeJsonSegment(encodedPayload);
-  if (!claims) throw new EmbedTokenMalformed('The embed token payload is not a JSON object.');
+  const claims = decodeJsonSegment(encodedPayload, 'payload');
   const nowSeconds = (options.now ?? Date.now)() / 1000;
   const verified = validateClaims(claims, options, nowSeconds);
 
@@ -177,8 +177,7 @@ function parseCompactJws(token: unknown): ParsedCompactJws {
 
 /** The header policy: exactly `alg` (allowlisted), `typ` (`embed+jwt`) and `kid`; nothing else. */
 function checkHeader(encodedHeader: string): ParsedCompactJws['header'] {
-  const header = decodeJsonSegment(encodedHeader);
-  if (!header) throw new EmbedTokenMalformed('The embed token header is not a JSON object.');
+  const header = decodeJsonSegment(encodedHeader, 'header');
   for (const member of Object.keys(header)) {
     if (!ALLOWED_HEADER_MEMBERS.has(member)) throw new EmbedTokenHeaderInvalid();
   }
@@ -188,13 +187,21 @@ function checkHeader(encodedHeader: string): ParsedCompactJws['header'] {
   return Object.freeze({ alg, typ, kid });
 }
 
-function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
+/** A header or payload segment: a JSON object in which no object, however deep, repeats a member name. */
+function decodeJsonSegment(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
+  const text = Buffer.from(segment, 'base64url').toString('utf8');
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return isPlainObject(value) ? value : undefined;
+    value = JSON.parse(text);
   } catch {
-    return undefined;
+    value = undefined;
   }
+  if (!isPlainObject(value)) throw new EmbedTokenMalformed(`The embed token ${part} is not a JSON object.`);
+  // JSON.parse kept the last of any repeated name; another reader may keep the first. Neither is trusted.
+  if (hasDuplicateMemberNames(text, value)) {
+    throw new EmbedTokenMalformed(`The embed token ${part} repeats a member name.`);
+  }
+  return value;
 }
 
 type VerifiedClaims = Omit<VerifiedEmbedToken, 'kid' | 'keyStatus'>;
