@@ -14,7 +14,14 @@ const P256_HALF_ORDER = Buffer.from((P256_ORDER >> 1n).toString(16).padStart(64,
 
 /** True when the `s` half of a 64-byte `r ‖ s` (IEEE P1363) signature is at most n/2. */
 export function isLowS(signature: Uint8Array): boolean {
-  return signature.length === 64 && Buffer.compare(signature.subarray(32), P256_HALF_ORDER) <= 0;
+  if (signature.length !== 64) return false;
+  // Byte by byte rather than Buffer.compare: no subarray to allocate, and the first byte nearly always decides.
+  for (let i = 0; i < 32; i++) {
+    const byte = signature[32 + i]!;
+    const limit = P256_HALF_ORDER[i]!;
+    if (byte !== limit) return byte < limit;
+  }
+  return true;
 }
 
 /** Signs a JWS signing input with ES256 and returns the 64-byte low-s `r ‖ s` signature. */

@@ -13,6 +13,8 @@ describe('isLowS', () => {
     ['1', 1n, true],
     ['⌊n/2⌋, the largest low s', P256_ORDER / 2n, true],
     ['⌊n/2⌋ + 1, the smallest high s', P256_ORDER / 2n + 1n, false],
+    ['⌊n/2⌋ − 2¹²⁸ (a middle byte lower)', P256_ORDER / 2n - 2n ** 128n, true],
+    ['⌊n/2⌋ + 2¹²⁸ (a middle byte higher)', P256_ORDER / 2n + 2n ** 128n, false],
     ['n − 1', P256_ORDER - 1n, false],
   ])('classifies s = %s', (_name, s, low) => {
     expect(isLowS(signatureWithS(s))).toBe(low);
