@@ -1,6 +1,5 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK } from 'jose';
-import { EMBED_TOKEN_ALG } from '#token/format';
+import { createECDH, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { PrivateJwk, PublicJwk } from './types.ts';
 
 /**
@@ -11,11 +10,15 @@ import type { PrivateJwk, PublicJwk } from './types.ts';
 
 const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
 
+/** OpenSSL's name of P-256, as node reports it in `asymmetricKeyDetails`. */
+const P256 = 'prime256v1';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
 /** A freshly generated P-256 key pair as JWKs. */
 export async function generateSigningKeyPair(): Promise<{ privateJwk: PrivateJwk; publicJwk: PublicJwk }> {
-  const { privateKey } = await generateKeyPair(EMBED_TOKEN_ALG, { extractable: true });
-  const exported = await exportJWK(privateKey);
-  const privateJwk = parsePrivateJwk(exported);
+  const { privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+  const privateJwk = parsePrivateJwk(privateKey.export({ format: 'jwk' }));
   if (!privateJwk) throw new Error('Generated key has an unexpected shape');
   return { privateJwk, publicJwk: toPublicJwk(privateJwk) };
 }
@@ -49,15 +52,27 @@ export function parsePrivateJwk(value: unknown): PrivateJwk | undefined {
 /** Imports a public JWK as a node KeyObject (synchronous verification path), checking the curve. */
 export function importVerificationKey(jwk: PublicJwk): KeyObject {
   const key = createPublicKey({ key: { ...jwk }, format: 'jwk' });
-  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== P256) {
     throw new Error('Verification key is not a P-256 key');
   }
   return key;
 }
 
-/** Imports a private JWK as a non-extractable WebCrypto key for signing. */
-export async function importSigningKey(jwk: PrivateJwk): Promise<CryptoKey> {
-  const key = await importJWK({ ...jwk }, EMBED_TOKEN_ALG, { extractable: false });
-  if (key instanceof Uint8Array) throw new Error('Signing key is not an asymmetric key');
+/**
+ * Imports a private JWK as a node KeyObject for signing; nothing ever exports it again. Node takes
+ * `x`/`y` from the JWK as they are, so `d` is checked to be their private key: a swapped `d` would
+ * sign tokens that the published public key can never verify.
+ */
+export function importSigningKey(jwk: PrivateJwk): KeyObject {
+  const key = createPrivateKey({ key: { ...jwk }, format: 'jwk' });
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== P256) {
+    throw new Error('Signing key is not a P-256 key');
+  }
+  const ecdh = createECDH(P256);
+  ecdh.setPrivateKey(Buffer.from(jwk.d, 'base64url'));
+  const point = ecdh.getPublicKey(); // 0x04 ‖ x ‖ y
+  if (point.toString('base64url', 1, 33) !== jwk.x || point.toString('base64url', 33, 65) !== jwk.y) {
+    throw new Error('Signing key does not match its public key');
+  }
   return key;
 }

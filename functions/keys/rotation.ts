@@ -187,7 +187,7 @@ export function createSigningKeyRotation(options: SigningKeyRotationOptions): {
       kid: pending.kid,
       alg: pending.alg,
       tenantId,
-      privateKey: await importSigningKey(pending.privateJwk),
+      privateKey: importSigningKey(pending.privateJwk),
     };
     const viewer = { sub: 'rotation-self-test', tenantId };
     const { token: testToken } = await signEmbedToken({

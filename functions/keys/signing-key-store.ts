@@ -16,7 +16,7 @@ import type { Clock, SigningKey } from './types.ts';
  * the new key within one TTL; tokens signed meanwhile with the old key stay valid because the old
  * key is published as `previous`.
  *
- * Not Powertools' `SecretsProvider`: what we cache is the imported, non-extractable `CryptoKey`
+ * Not Powertools' `SecretsProvider`: what we cache is the imported private `KeyObject`
  * (the provider would cache the JSON string, and the key would still need its own cache), we
  * need single-flight reads and typed errors (`TENANT_NOT_ONBOARDED` vs `DEPENDENCY_UNAVAILABLE`),
  * and the package is not a dependency of this project.
@@ -80,7 +80,7 @@ export function createSigningKeyStore(options: SigningKeyStoreOptions): SigningK
             kid: secret.kid,
             alg: secret.alg,
             tenantId,
-            privateKey: await importSigningKey(secret.privateJwk),
+            privateKey: importSigningKey(secret.privateJwk),
           };
     cache.set(tenantId, { key, expiresAt: startedAt + ttlMs });
     return key;

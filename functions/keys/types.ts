@@ -1,8 +1,9 @@
-import type { KeyObject } from 'node:crypto';
 import type { EmbedTokenAlg } from '#token/format';
+import type { KeyStatus } from '#token/key-types';
 
-/** Lifecycle of a published public key. `pending` and later `current`/`previous` verify; `retired` is refused. */
-export type KeyStatus = 'pending' | 'current' | 'previous' | 'retired';
+// The key types the token core needs live in the token module (the lower layer); re-exported here
+// so every importer of `#keys/types` keeps working.
+export type { KeyStatus, SigningKey, VerificationKey, VerificationKeyResolver } from '#token/key-types';
 
 /** A public EC P-256 JWK: only the public members, never `d`. */
 export interface PublicJwk {
@@ -34,31 +35,6 @@ export interface PublishedKeySet {
   readonly keys: readonly PublishedKey[];
   readonly revision: number;
   readonly updatedAt: string;
-}
-
-/** What the signer holds: the tenant's current private key, imported once. */
-export interface SigningKey {
-  readonly kid: string;
-  readonly alg: EmbedTokenAlg;
-  readonly tenantId: string;
-  readonly privateKey: CryptoKey;
-}
-
-/** What a validator holds: one published public key, imported once as a KeyObject. */
-export interface VerificationKey {
-  readonly kid: string;
-  readonly alg: EmbedTokenAlg;
-  readonly status: Exclude<KeyStatus, 'retired'>;
-  readonly key: KeyObject;
-}
-
-/**
- * Finds the verification key for a kid among the named tenant's published keys. Throws
- * `EmbedTokenKeyUnknown` or `EmbedTokenKeyRetired`; never builds a lookup from anything but the
- * already validated tenant id.
- */
-export interface VerificationKeyResolver {
-  resolve(tenantId: string, kid: string): Promise<VerificationKey>;
 }
 
 /** Reads a tenant's published key set (the validator's only key source). */

@@ -13,6 +13,7 @@ export {
   formatKid,
   parseKid,
 } from './format.ts';
+export type { KeyStatus, SigningKey, VerificationKey, VerificationKeyResolver } from './key-types.ts';
 export {
   type ParameterPolicy,
   prepareTokenParameters,

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { EmbedTokenLifetimeTooLong, InternalError, ValidationFailed } from '#errors';
 import { isTenantId } from '#shared/identity';
-import type { SigningKey } from '#keys/types';
+import { signEs256 } from './es256.ts';
 import {
   DEFAULT_TOKEN_LIFETIME_SECONDS,
   EMBED_TOKEN_ALG,
   EMBED_TOKEN_TYP,
   type EmbedResource,
+  type EmbedTokenClaims,
   ID_PATTERN,
   isEmbedResource,
   isPlainObject,
@@ -16,6 +16,7 @@ import {
   MAX_TOKEN_LIFETIME_SECONDS,
   parseKid,
 } from './format.ts';
+import type { SigningKey } from './key-types.ts';
 
 /** Everything the signer needs; `lockedParams` comes from `prepareTokenParameters`. */
 export interface SignEmbedTokenInput {
@@ -44,7 +45,9 @@ export interface SignedEmbedToken {
 
 /**
  * Signs an embed token for one viewer. A lifetime above the embed's maximum or the hard cap is
- * refused (`EMBED_TOKEN_LIFETIME_TOO_LONG`), never shortened silently.
+ * refused (`EMBED_TOKEN_LIFETIME_TOO_LONG`), never shortened silently. Signing uses `node:crypto`
+ * directly: a token is one header, one payload and one low-s ES256 signature, not worth jose's
+ * bundle in every signing Lambda. Kept async so that every refusal is a rejection for callers.
  */
 export async function signEmbedToken(input: SignEmbedTokenInput): Promise<SignedEmbedToken> {
   const { signingKey, viewer } = input;
@@ -68,22 +71,28 @@ export async function signEmbedToken(input: SignEmbedTokenInput): Promise<Signed
   const iat = Math.floor(input.now / 1000);
   const exp = iat + lifetime;
   const jti = randomBytes(JTI_BYTES).toString('base64url');
-  const token = await new SignJWT({
+  const claims: EmbedTokenClaims = {
+    iss: input.issuer,
+    aud: input.audience,
+    sub: viewer.sub,
     tid: viewer.tenantId,
     eid: input.embedId,
     rsc: { type: input.resource.type, id: input.resource.id },
     prm,
-  })
-    .setProtectedHeader({ alg: EMBED_TOKEN_ALG, typ: EMBED_TOKEN_TYP, kid: signingKey.kid })
-    .setIssuer(input.issuer)
-    .setAudience(input.audience)
-    .setSubject(viewer.sub)
-    .setJti(jti)
-    .setIssuedAt(iat)
-    .setNotBefore(iat)
-    .setExpirationTime(exp)
-    .sign(signingKey.privateKey);
+    jti,
+    iat,
+    nbf: iat,
+    exp,
+  };
+  const header = { alg: EMBED_TOKEN_ALG, typ: EMBED_TOKEN_TYP, kid: signingKey.kid };
+  const signingInput = `${encodeJsonSegment(header)}.${encodeJsonSegment(claims)}`;
+  const token = `${signingInput}.${signEs256(signingInput, signingKey.privateKey).toString('base64url')}`;
   return { token, jti, expiresAt: exp };
+}
+
+/** base64url of the UTF-8 JSON text; `JSON.stringify` of an object never repeats a member name. */
+function encodeJsonSegment(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
 /** The lifetime to sign with, or the refusal: requested ≤ embed maximum ≤ hard cap. */

@@ -11,7 +11,9 @@ import {
   EmbedTokenTooLarge,
 } from '#errors';
 import { isTenantId } from '#shared/identity';
-import type { KeyStatus, VerificationKeyResolver } from '#keys/types';
+import { isLowS } from './es256.ts';
+import { hasDuplicateMemberNames } from './json-members.ts';
+import type { KeyStatus, VerificationKeyResolver } from './key-types.ts';
 import {
   ALLOWED_HEADER_MEMBERS,
   CLOCK_TOLERANCE_SECONDS,
@@ -105,8 +107,7 @@ export async function verifyEmbedToken(
   }
   if (!valid) throw new EmbedTokenSignatureInvalid();
 
-  const claims = decodeJsonSegment(encodedPayload);
-  if (!claims) throw new EmbedTokenMalformed('The embed token payload is not a JSON object.');
+  const claims = decodeJsonSegment(encodedPayload, 'payload');
   const nowSeconds = (options.now ?? Date.now)() / 1000;
   const verified = validateClaims(claims, options, nowSeconds);
 
@@ -163,18 +164,20 @@ function parseCompactJws(token: unknown): ParsedCompactJws {
   // Only the canonical encoding of exactly 64 bytes: 86 characters whose last one carries no
   // spare bits (A, Q, g or w), so no two encodings of one signature exist.
   if (!ES256_SIGNATURE.test(encodedSignature)) throw new EmbedTokenSignatureInvalid();
+  // (r, n − s) verifies whenever (r, s) does; only the low-s one is ever signed, so the other is refused.
+  const signature = Buffer.from(encodedSignature, 'base64url');
+  if (!isLowS(signature)) throw new EmbedTokenSignatureInvalid();
   return {
     signingInput: token.slice(0, encodedHeader.length + 1 + encodedPayload.length),
     header,
     encodedPayload,
-    signature: Buffer.from(encodedSignature, 'base64url'),
+    signature,
   };
 }
 
 /** The header policy: exactly `alg` (allowlisted), `typ` (`embed+jwt`) and `kid`; nothing else. */
 function checkHeader(encodedHeader: string): ParsedCompactJws['header'] {
-  const header = decodeJsonSegment(encodedHeader);
-  if (!header) throw new EmbedTokenMalformed('The embed token header is not a JSON object.');
+  const header = decodeJsonSegment(encodedHeader, 'header');
   for (const member of Object.keys(header)) {
     if (!ALLOWED_HEADER_MEMBERS.has(member)) throw new EmbedTokenHeaderInvalid();
   }
@@ -184,13 +187,21 @@ function checkHeader(encodedHeader: string): ParsedCompactJws['header'] {
   return Object.freeze({ alg, typ, kid });
 }
 
-function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
+/** A header or payload segment: a JSON object in which no object, however deep, repeats a member name. */
+function decodeJsonSegment(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
+  const text = Buffer.from(segment, 'base64url').toString('utf8');
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return isPlainObject(value) ? value : undefined;
+    value = JSON.parse(text);
   } catch {
-    return undefined;
+    value = undefined;
   }
+  if (!isPlainObject(value)) throw new EmbedTokenMalformed(`The embed token ${part} is not a JSON object.`);
+  // JSON.parse kept the last of any repeated name; another reader may keep the first. Neither is trusted.
+  if (hasDuplicateMemberNames(text, value)) {
+    throw new EmbedTokenMalformed(`The embed token ${part} repeats a member name.`);
+  }
+  return value;
 }
 
 type VerifiedClaims = Omit<VerifiedEmbedToken, 'kid' | 'keyStatus'>;

@@ -1,7 +1,8 @@
-import { createPrivateKey, type KeyObject, randomBytes, randomUUID, sign as nodeSign } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import { generateSigningKeyPair, importSigningKey } from '#keys/key-material';
 import { createPublicKeyDirectory } from '#keys/public-key-directory';
 import type { KeySetSource, KeyStatus, PrivateJwk, PublicJwk, PublishedKeySet, SigningKey } from '#keys/types';
+import { signEs256 } from '#token/es256';
 import { signEmbedToken, type SignEmbedTokenInput } from '#token/sign';
 import { type TokenPresenter, verifyEmbedToken } from '#token/verify';
 
@@ -10,6 +11,9 @@ export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 export const NOW_S = NOW / 1000;
 export const ISSUER = 'https://embed.test.example';
 export const AUDIENCE = 'secure-embed-test';
+
+/** Order n of the P-256 group, written out here independently of the signer's constant. */
+export const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
 /** A tenant id no other test uses. */
 export function uniqueTenantId(prefix = 't'): string {
@@ -32,7 +36,7 @@ export async function makeKey(tenantId: string, generation = 1): Promise<TestKey
     kid,
     privateJwk,
     publicJwk,
-    signingKey: { kid, alg: 'ES256', tenantId, privateKey: await importSigningKey(privateJwk) },
+    signingKey: { kid, alg: 'ES256', tenantId, privateKey: importSigningKey(privateJwk) },
     privateKeyObject: createPrivateKey({ key: { ...privateJwk }, format: 'jwk' }),
   };
 }
@@ -73,11 +77,26 @@ export function b64url(value: unknown): string {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 }
 
-/** Signs arbitrary header and payload segments with ES256, so rules other than the signature can be tested. */
+/**
+ * Signs arbitrary header and payload segments with ES256 (canonical low-s, as our signer does), so
+ * rules other than the signature can be tested.
+ */
 export function forge(header: unknown, payload: unknown, key: KeyObject): string {
   const input = `${b64url(header)}.${b64url(payload)}`;
-  const signature = nodeSign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-  return `${input}.${signature.toString('base64url')}`;
+  return `${input}.${signEs256(input, key).toString('base64url')}`;
+}
+
+/** The `s` half of a base64url `r ‖ s` signature as an integer. */
+export function sOf(encodedSignature: string): bigint {
+  return BigInt(`0x${Buffer.from(encodedSignature, 'base64url').subarray(32).toString('hex')}`);
+}
+
+/** The same signature with s replaced by n − s: as valid for ECDSA, but not the canonical form. */
+export function highSTwinOf(encodedSignature: string): string {
+  const signature = Buffer.from(encodedSignature, 'base64url');
+  const twin = P256_ORDER - sOf(encodedSignature);
+  signature.write(twin.toString(16).padStart(64, '0'), 32, 'hex');
+  return signature.toString('base64url');
 }
 
 /** A tenant with a current key, a viewer, and helpers to sign, forge and verify at `NOW`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeProtectedHeader, decodeJwt } from 'jose';
+import { decodeProtectedHeader, decodeJwt, importJWK, jwtVerify } from 'jose';
 import { effectiveLifetime } from '#token/sign';
-import { makeKey, NOW_S, tokenFixture, uniqueTenantId } from './fixtures.ts';
+import { AUDIENCE, ISSUER, makeKey, NOW, NOW_S, tokenFixture, uniqueTenantId } from './fixtures.ts';
 
 describe('signEmbedToken', () => {
   it('produces an ES256 compact JWS with typ embed+jwt, the kid and every claim', async () => {
@@ -28,6 +28,29 @@ describe('signEmbedToken', () => {
       exp: NOW_S + 300,
     });
     expect(expiresAt).toBe(NOW_S + 300);
+  });
+
+  it('produces tokens that jose verifies independently', async () => {
+    // Prepare
+    const f = await tokenFixture();
+    const { token, jti } = await f.sign();
+    const publicKey = await importJWK({ ...f.key.publicJwk }, 'ES256');
+
+    // Act
+    const { protectedHeader, payload } = await jwtVerify(token, publicKey, {
+      algorithms: ['ES256'],
+      typ: 'embed+jwt',
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      subject: f.viewer.sub,
+      maxTokenAge: 600,
+      currentDate: new Date(NOW),
+      requiredClaims: ['iat', 'nbf', 'exp', 'jti'],
+    });
+
+    // Assess
+    expect(protectedHeader).toEqual({ alg: 'ES256', typ: 'embed+jwt', kid: f.key.kid });
+    expect(payload).toMatchObject({ tid: f.tenantId, jti, prm: { region: 'EU' } });
   });
 
   it('uses at least 128 random bits per jti', async () => {

@@ -1,6 +1,25 @@
-import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign as nodeSign } from 'node:crypto';
+import {
+  createHmac,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign as nodeSign,
+  verify as nodeVerify,
+} from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { b64url, forge, keySetOf, makeKey, NOW, NOW_S, tokenFixture, uniqueTenantId } from './fixtures.ts';
+import {
+  b64url,
+  forge,
+  highSTwinOf,
+  keySetOf,
+  makeKey,
+  NOW,
+  NOW_S,
+  P256_ORDER,
+  sOf,
+  tokenFixture,
+  uniqueTenantId,
+} from './fixtures.ts';
 
 /** Asserts the exact error code (and, when given, HTTP status and details). */
 async function expectCode(promise: Promise<unknown>, code: string, extra: Record<string, unknown> = {}) {
@@ -245,10 +264,126 @@ describe('verifyEmbedToken: signature', () => {
     await expectCode(f.verify(`${header}.${payload}.${mutate(signature)}`), 'EMBED_TOKEN_SIGNATURE_INVALID');
   });
 
+  it('refuses the high-s twin (r, n − s) of a valid signature before any key lookup, though ECDSA accepts it', async () => {
+    // Prepare
+    const f = await tokenFixture();
+    const { token } = await f.sign();
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const twin = highSTwinOf(signature);
+    const data = Buffer.from(`${header}.${payload}`);
+    const key = { key: publicKeyOf(f), dsaEncoding: 'ieee-p1363' as const };
+    expect(sOf(twin)).toBeGreaterThan(P256_ORDER / 2n);
+    expect(nodeVerify('sha256', data, key, Buffer.from(twin, 'base64url'))).toBe(true);
+
+    // Act
+    const refused = f.verify(`${header}.${payload}.${twin}`);
+
+    // Assess
+    await expectCode(refused, 'EMBED_TOKEN_SIGNATURE_INVALID', { status: 401 });
+    expect(f.source.reads).toBe(0);
+    await expect(f.verify(token)).resolves.toMatchObject({ sub: f.viewer.sub });
+  });
+
   it("refuses a token signed with another key under the tenant's kid", async () => {
     const f = await tokenFixture();
     const other = await makeKey(f.tenantId);
     await expectCode(f.verify(forge(f.header(), f.claims(), other.privateKeyObject)), 'EMBED_TOKEN_SIGNATURE_INVALID');
+  });
+});
+
+describe('verifyEmbedToken: duplicate member names', () => {
+  type Fixture = Awaited<ReturnType<typeof tokenFixture>>;
+
+  /** The JSON text of `value` with `members` written in front of its own. */
+  const prefixed = (value: object, members: string) => `{${members},${JSON.stringify(value).slice(1)}`;
+
+  /** The claims' JSON text with one exact piece replaced. */
+  const claimsText = (f: Fixture, from: string, to: string) => {
+    const text = JSON.stringify(f.claims());
+    expect(text).toContain(from);
+    return text.replace(from, to);
+  };
+
+  it.each([
+    ['kid twice with the same value', (f: Fixture) => prefixed(f.header(), `"kid":"${f.key.kid}"`)],
+    ['alg none before alg ES256', (f: Fixture) => prefixed(f.header(), '"alg":"none"')],
+    ['typ, once written with \\u escapes', (f: Fixture) => prefixed(f.header(), '"\\u0074\\u0079\\u0070":"JWT"')],
+  ])('refuses a header with %s before any key lookup', async (_name, headerText) => {
+    // Prepare
+    const f = await tokenFixture();
+    const text = headerText(f);
+
+    // Act
+    const refused = f.verify(forge(text, f.claims(), f.key.privateKeyObject));
+
+    // Assess: refused, though the last-wins reading of the same header is acceptable
+    await expectCode(refused, 'EMBED_TOKEN_MALFORMED', {
+      status: 401,
+      message: 'The embed token header repeats a member name.',
+    });
+    expect(f.source.reads).toBe(0);
+    await expect(f.verify(forge(JSON.parse(text), f.claims(), f.key.privateKeyObject))).resolves.toBeDefined();
+  });
+
+  it.each([
+    ['sub at the top level', (f: Fixture) => prefixed(f.claims(), '"sub":"someone-else"')],
+    ['sub at the top level, once escaped', (f: Fixture) => prefixed(f.claims(), '"s\\u0075b":"someone-else"')],
+    [
+      'a parameter name inside prm',
+      (f: Fixture) => claimsText(f, '"prm":{"region":"EU"}', '"prm":{"region":"US","region":"EU"}'),
+    ],
+    [
+      'a parameter name inside prm, once escaped',
+      (f: Fixture) => claimsText(f, '"prm":{"region":"EU"}', '"prm":{"region":"US","\\u0072egion":"EU"}'),
+    ],
+    [
+      'a name deep inside a prm value',
+      (f: Fixture) => claimsText(f, '"prm":{"region":"EU"}', '"prm":{"region":"EU","period":[{"to":"x","to":"y"}]}'),
+    ],
+    [
+      'id inside rsc',
+      (f: Fixture) =>
+        claimsText(
+          f,
+          '"rsc":{"type":"dashboard","id":"dash_sales"}',
+          '"rsc":{"type":"dashboard","id":"dash_other","id":"dash_sales"}',
+        ),
+    ],
+  ])('refuses a payload repeating %s', async (_name, payloadText) => {
+    // Prepare
+    const f = await tokenFixture();
+    const text = payloadText(f);
+
+    // Act
+    const refused = f.verify(forge(f.header(), text, f.key.privateKeyObject));
+
+    // Assess
+    await expectCode(refused, 'EMBED_TOKEN_MALFORMED', {
+      status: 401,
+      message: 'The embed token payload repeats a member name.',
+    });
+  });
+
+  it('refuses a payload the last-wins reading of which would be accepted', async () => {
+    // Prepare: an earlier sub of another viewer, hidden by the caller's own
+    const f = await tokenFixture();
+    const text = prefixed(f.claims(), `"sub":"${randomUUID()}"`);
+
+    // Act + Assess
+    await expectCode(f.verify(forge(f.header(), text, f.key.privateKeyObject)), 'EMBED_TOKEN_MALFORMED');
+    await expect(f.verify(forge(f.header(), JSON.parse(text), f.key.privateKeyObject))).resolves.toMatchObject({
+      sub: f.viewer.sub,
+    });
+  });
+
+  it('accepts names and values full of colons, quotes, backslashes and escapes', async () => {
+    // Prepare
+    const f = await tokenFixture();
+    const lockedParams = { 'a:"b\\': 'c:\\"d"', '\\u0061': 'é:😀', a: ':', 'x\\': { '"': ['\\', ':'] } };
+    const { token } = await f.sign({ lockedParams });
+
+    // Act + Assess
+    await expect(f.verify(token)).resolves.toMatchObject({ params: lockedParams });
   });
 });
 
