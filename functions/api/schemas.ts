@@ -17,9 +17,51 @@ const list = <T extends z.core.SomeType>(item: T, max: number) => z.array(item).
 
 const id = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id'));
 const columnName = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a column name'));
+/**
+ * Schemas that JSON Schema cannot describe by themselves, each with the schema that documents it
+ * (the OpenAPI generator reads this).
+ */
+export const DOCUMENTED_AS = new WeakMap<z.core.$ZodType, z.ZodMiniType>();
+
+/**
+ * A record that keeps every own key of the body. `z.record` leaves a `__proto__` key out of its
+ * output (so that the key cannot replace the output's prototype), and a parameter named
+ * `__proto__` would then vanish instead of reaching the parameter policy, which refuses it as
+ * PARAM_UNKNOWN. So the record checks keys and values and documents the shape, the `__proto__`
+ * entry it skips is checked with the same key and value schemas, and the output is the parsed
+ * body's own object, on which JSON.parse made `__proto__` an own property like any other key.
+ */
+function recordKeepingEveryKey<K extends z.core.$ZodRecordKey, V extends z.core.$ZodType>(key: K, value: V) {
+  const record = z.record(key, value);
+  const keepingEveryKey = z.custom<z.output<typeof record>, z.input<typeof record>>();
+  const schema = keepingEveryKey.check(
+    z.superRefine((input, ctx) => {
+      const result = z.safeParse(record, input);
+      if (!result.success) {
+        for (const issue of result.error.issues) ctx.addIssue(issue as z.core.$ZodRawIssue);
+        return;
+      }
+      const skipped = Object.getOwnPropertyDescriptor(input, '__proto__');
+      if (!skipped) return;
+      const keyResult = z.safeParse(key, '__proto__');
+      if (!keyResult.success) {
+        ctx.addIssue({ code: 'invalid_key', origin: 'record', issues: keyResult.error.issues, path: ['__proto__'] });
+        return;
+      }
+      const valueResult = z.safeParse(value, skipped.value);
+      for (const issue of valueResult.error?.issues ?? []) {
+        ctx.addIssue({ ...issue, path: ['__proto__', ...issue.path] } as z.core.$ZodRawIssue);
+      }
+    }),
+  );
+  // The JSON Schema generator also visits the schema `.check()` derived this one from.
+  DOCUMENTED_AS.set(keepingEveryKey, record).set(schema, record);
+  return schema;
+}
+
 const dateRange = z.strictObject({ from: str(40), to: str(40) });
 const paramValue = z.union([str(1024), z.number(), z.boolean(), dateRange, list(str(1024), 100)]);
-const paramValues = z.record(str(64), paramValue);
+const paramValues = recordKeepingEveryKey(str(64), paramValue);
 
 // ---------------------------------------------------------------------------------------------
 // Embed path
@@ -138,7 +180,7 @@ const embedResource = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('dashboard'), id }),
   z.strictObject({ type: z.literal('chart'), id, dashboardId: id }),
 ]);
-const parameterModes = z.record(id, z.enum(['locked', 'editable', 'disabled']));
+const parameterModes = recordKeepingEveryKey(id, z.enum(['locked', 'editable', 'disabled']));
 const origins = list(str(255), 20);
 
 export const createEmbedBody = z.strictObject({
