@@ -16,10 +16,12 @@
  *   `cognito:groups` joined with commas ("embed-signers,tenant-admins"), which is what REST APIs
  *   put there (HTTP APIs' JWT authorizer would render "[a b]" instead).
  * - Gateway-made answers with the stack's gateway-response bodies: 401 and the request-body
- *   validator's 400 as `{ code, message }`, 5xx (502 handler failure, 504 integration timeout)
- *   as `INTERNAL_ERROR`. Unknown path 404 / known path with another method 405 carry API
- *   Gateway's default `{ "message": "Missing Authentication Token" }` (API Gateway says 403 for
- *   both; distinct statuses are friendlier while developing); 413 above 10 MB.
+ *   validator's 400 as `{ code, message, requestId }`, 5xx (502 handler failure, 504 integration
+ *   timeout) as `INTERNAL_ERROR`. Unknown path 404 / known path with another method 405 carry API
+ *   Gateway's message `{ "message": "Missing Authentication Token", requestId }` (API Gateway
+ *   says 403 for both; distinct statuses are friendlier while developing); 413 above 10 MB. The
+ *   `requestId` of every such body is the one sent as `x-amzn-requestid` (and handed to the
+ *   handlers as `requestContext.requestId`), as `$context.requestId` is in the stack.
  * - CORS as the stack does it: preflights (unauthenticated mock methods) answer allowed origins
  *   only, with the resource's methods; handler responses pass through untouched because the
  *   handlers set their own CORS headers; gateway-made answers carry none (the stack's gateway
@@ -128,7 +130,8 @@ export const CORS_PREFLIGHT = Object.freeze({ allowHeaders: ['Authorization', 'C
 
 /**
  * Bodies of the answers API Gateway itself makes, as the stack's gateway responses
- * (`addErrorResponses` in `lib/constructs/embed-rest-api.ts`) define them.
+ * (`addErrorResponses` in `lib/constructs/embed-rest-api.ts`) define them. Their templates also
+ * carry `"requestId": "$context.requestId"`, which `reply` adds to each body here.
  */
 export const GATEWAY_RESPONSES = Object.freeze({
   unauthorized: { code: 'UNAUTHENTICATED', message: 'Authentication is required.' },
@@ -188,8 +191,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     const origin = headerValue(request, 'origin');
     const corsOrigin = origin !== undefined && allowedOrigins.has(origin) ? origin : undefined;
     const gatewayCors = options.corsOnGatewayResponses ? corsHeaders(corsOrigin) : {};
-    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      sendJson(response, status, body, { 'x-amzn-requestid': requestId, ...gatewayCors, ...headers });
+    const reply = (status: number, body: object | undefined, headers: Record<string, string> = {}) => {
+      sendJson(response, status, body && { ...body, requestId }, {
+        'x-amzn-requestid': requestId,
+        ...gatewayCors,
+        ...headers,
+      });
       return { status };
     };
 
@@ -349,7 +356,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       });
     serve(request, response, requestId).then(finish, (error: unknown) => {
       if (!response.headersSent)
-        sendJson(response, 500, GATEWAY_RESPONSES.default5xx, { 'x-amzn-requestid': requestId });
+        sendJson(response, 500, { ...GATEWAY_RESPONSES.default5xx, requestId }, { 'x-amzn-requestid': requestId });
       else response.destroy();
       finish({ status: 500, error });
     });

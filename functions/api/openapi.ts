@@ -117,7 +117,14 @@ const ERROR_RESPONSES: Record<string, string> = {
 };
 
 function jsonSchema(schema: z.ZodMiniType): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io: 'input',
+    // Documented by the schema it stands for; anything else without a JSON Schema is a mistake.
+    unrepresentable: ({ zodSchema }) => {
+      const documented = schemas.DOCUMENTED_AS.get(zodSchema);
+      return documented ? jsonSchema(documented) : 'throw';
+    },
+  }) as Record<string, unknown>;
   return rest;
 }
 

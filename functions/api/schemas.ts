@@ -1,10 +1,18 @@
 import * as z from 'zod/mini';
+import { MAX_PARAMETERS, MAX_WIDGETS } from '#control/dashboards';
+import { MAX_ALLOWED_ORIGINS, MAX_TOKEN_LIFETIME_SECONDS as MAX_EMBED_TOKEN_LIFETIME_SECONDS } from '#control/embeds';
+import { RESOURCE_ID_PATTERN } from '#control/keys';
+import { MAX_MAPPING_ENTRIES, MAX_RLS_RULES, MAX_VALUES_PER_ENTRY } from '#datasets/rls';
+import { COLUMN_NAME_PATTERN, MAX_COLUMNS, MAX_INDEXES } from '#datasets/schema';
+import { MAX_FILTERS, MAX_GROUP_BY, MAX_IN_VALUES, MAX_LIMIT, MAX_METRICS } from '#datasets/widget';
+import { ID_PATTERN, MAX_EMBED_TOKEN_BYTES, MAX_TOKEN_LIFETIME_SECONDS } from '#token/format';
 
 /**
  * Request schemas of the whole API: the handlers validate every body with them, and the OpenAPI
  * document is generated from them, so the two cannot disagree. Deep domain rules (a widget's
  * column exists in its dataset, an RLS rule's column exists…) are checked again by the domain
- * validators, which also answer 400 naming the field.
+ * validators, which also answer 400 naming the field. Every bound the domain enforces is taken
+ * from the domain's own constant, so the documented bound is the enforced one.
  *
  * `zod/mini` rather than `zod`: the same validator core, but tree-shakeable, which keeps each
  * Lambda bundle (and its cold start) small.
@@ -15,11 +23,60 @@ const nonEmpty = (max: number) => z.string().check(z.minLength(1), z.maxLength(m
 const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 const list = <T extends z.core.SomeType>(item: T, max: number) => z.array(item).check(z.maxLength(max));
 
-const id = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id'));
-const columnName = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a column name'));
+const id = z.string().check(z.regex(RESOURCE_ID_PATTERN, 'must be an id'));
+/** Ids an embed token carries (`eid`, `rsc.id`): the token format's pattern applies as well. */
+const tokenBoundId = z
+  .string()
+  .check(
+    z.regex(RESOURCE_ID_PATTERN, 'must be an id'),
+    z.regex(ID_PATTERN, 'must be an id starting with a letter or digit'),
+  );
+const columnName = z.string().check(z.regex(COLUMN_NAME_PATTERN, 'must be a column name'));
+/**
+ * Schemas that JSON Schema cannot describe by themselves, each with the schema that documents it
+ * (the OpenAPI generator reads this).
+ */
+export const DOCUMENTED_AS = new WeakMap<z.core.$ZodType, z.ZodMiniType>();
+
+/**
+ * A record that keeps every own key of the body. `z.record` leaves a `__proto__` key out of its
+ * output (so that the key cannot replace the output's prototype), and a parameter named
+ * `__proto__` would then vanish instead of reaching the parameter policy, which refuses it as
+ * PARAM_UNKNOWN. So the record checks keys and values and documents the shape, the `__proto__`
+ * entry it skips is checked with the same key and value schemas, and the output is the parsed
+ * body's own object, on which JSON.parse made `__proto__` an own property like any other key.
+ */
+function recordKeepingEveryKey<K extends z.core.$ZodRecordKey, V extends z.core.$ZodType>(key: K, value: V) {
+  const record = z.record(key, value);
+  const keepingEveryKey = z.custom<z.output<typeof record>, z.input<typeof record>>();
+  const schema = keepingEveryKey.check(
+    z.superRefine((input, ctx) => {
+      const result = z.safeParse(record, input);
+      if (!result.success) {
+        for (const issue of result.error.issues) ctx.addIssue(issue as z.core.$ZodRawIssue);
+        return;
+      }
+      const skipped = Object.getOwnPropertyDescriptor(input, '__proto__');
+      if (!skipped) return;
+      const keyResult = z.safeParse(key, '__proto__');
+      if (!keyResult.success) {
+        ctx.addIssue({ code: 'invalid_key', origin: 'record', issues: keyResult.error.issues, path: ['__proto__'] });
+        return;
+      }
+      const valueResult = z.safeParse(value, skipped.value);
+      for (const issue of valueResult.error?.issues ?? []) {
+        ctx.addIssue({ ...issue, path: ['__proto__', ...issue.path] } as z.core.$ZodRawIssue);
+      }
+    }),
+  );
+  // The JSON Schema generator also visits the schema `.check()` derived this one from.
+  DOCUMENTED_AS.set(keepingEveryKey, record).set(schema, record);
+  return schema;
+}
+
 const dateRange = z.strictObject({ from: str(40), to: str(40) });
 const paramValue = z.union([str(1024), z.number(), z.boolean(), dateRange, list(str(1024), 100)]);
-const paramValues = z.record(str(64), paramValue);
+const paramValues = recordKeepingEveryKey(str(64), paramValue);
 
 // ---------------------------------------------------------------------------------------------
 // Embed path
@@ -30,12 +87,12 @@ export const issueEmbedTokenBody = z.strictObject({
   params: z.optional(paramValues),
   /** Cognito username of the viewer (signers only; omit for yourself). */
   viewer: z.optional(nonEmpty(128)),
-  lifetimeSeconds: z.optional(int(1, 3600)),
+  lifetimeSeconds: z.optional(int(1, MAX_TOKEN_LIFETIME_SECONDS)),
 });
 
-export const openEmbedSessionBody = z.strictObject({ token: nonEmpty(16_384) });
+export const openEmbedSessionBody = z.strictObject({ token: nonEmpty(MAX_EMBED_TOKEN_BYTES) });
 
-export const renewEmbedSessionBody = z.strictObject({ token: nonEmpty(16_384) });
+export const renewEmbedSessionBody = z.strictObject({ token: nonEmpty(MAX_EMBED_TOKEN_BYTES) });
 
 export const sessionIdPath = z.strictObject({ sessionId: id });
 
@@ -57,10 +114,12 @@ const columnDefinition = z.strictObject({
 });
 
 export const datasetSchemaBody = z.strictObject({
-  columns: z.array(columnDefinition).check(z.minLength(1), z.maxLength(100)),
+  columns: z.array(columnDefinition).check(z.minLength(1), z.maxLength(MAX_COLUMNS)),
   partitionColumn: columnName,
   sortColumn: z.optional(columnName),
-  indexes: z.optional(list(z.strictObject({ partitionColumn: columnName, sortColumn: z.optional(columnName) }), 2)),
+  indexes: z.optional(
+    list(z.strictObject({ partitionColumn: columnName, sortColumn: z.optional(columnName) }), MAX_INDEXES),
+  ),
 });
 
 export const createDatasetBody = z.strictObject({
@@ -80,13 +139,13 @@ const widgetFilter = z.strictObject({
   column: columnName,
   op: z.enum(['eq', 'in', 'between', 'gte', 'lte', 'begins_with']),
   value: z.optional(z.union([filterLiteral, z.strictObject({ param: id })])),
-  values: z.optional(list(filterLiteral, 100)),
+  values: z.optional(list(filterLiteral, MAX_IN_VALUES)),
 });
 
 const widgetQuery = z.strictObject({
-  filters: z.optional(list(widgetFilter, 50)),
+  filters: z.optional(list(widgetFilter, MAX_FILTERS)),
   groupBy: z.optional(
-    list(z.strictObject({ column: columnName, bucket: z.optional(z.enum(['day', 'week', 'month'])) }), 3),
+    list(z.strictObject({ column: columnName, bucket: z.optional(z.enum(['day', 'week', 'month'])) }), MAX_GROUP_BY),
   ),
   metrics: z.optional(
     list(
@@ -95,16 +154,16 @@ const widgetQuery = z.strictObject({
         column: z.optional(columnName),
         as: z.optional(columnName),
       }),
-      10,
+      MAX_METRICS,
     ),
   ),
   orderBy: z.optional(list(z.strictObject({ key: str(64), direction: z.optional(z.enum(['asc', 'desc'])) }), 5)),
-  limit: z.optional(int(1, 10_000)),
+  limit: z.optional(int(1, MAX_LIMIT)),
   columns: z.optional(list(columnName, 100)),
 });
 
 const widget = z.strictObject({
-  id,
+  id: tokenBoundId,
   type: z.enum(['table', 'number', 'bar', 'line']),
   title: nonEmpty(200),
   datasetId: id,
@@ -126,27 +185,27 @@ const parameterDefinition = z.strictObject({
 
 const dashboardFields = {
   title: nonEmpty(200),
-  parameters: z.optional(list(parameterDefinition, 30)),
-  widgets: list(widget, 50),
+  parameters: z.optional(list(parameterDefinition, MAX_PARAMETERS)),
+  widgets: list(widget, MAX_WIDGETS),
 };
 
 export const dashboardBody = z.strictObject(dashboardFields);
 
-export const createDashboardBody = z.strictObject({ dashboardId: id, ...dashboardFields });
+export const createDashboardBody = z.strictObject({ dashboardId: tokenBoundId, ...dashboardFields });
 
 const embedResource = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('dashboard'), id }),
-  z.strictObject({ type: z.literal('chart'), id, dashboardId: id }),
+  z.strictObject({ type: z.literal('dashboard'), id: tokenBoundId }),
+  z.strictObject({ type: z.literal('chart'), id: tokenBoundId, dashboardId: id }),
 ]);
-const parameterModes = z.record(id, z.enum(['locked', 'editable', 'disabled']));
-const origins = list(str(255), 20);
+const parameterModes = recordKeepingEveryKey(id, z.enum(['locked', 'editable', 'disabled']));
+const origins = list(str(255), MAX_ALLOWED_ORIGINS);
 
 export const createEmbedBody = z.strictObject({
-  embedId: id,
+  embedId: tokenBoundId,
   resource: embedResource,
   parameterModes: z.optional(parameterModes),
   allowedOrigins: origins,
-  maxTokenLifetimeSeconds: z.optional(int(1, 600)),
+  maxTokenLifetimeSeconds: z.optional(int(1, MAX_EMBED_TOKEN_LIFETIME_SECONDS)),
   enabled: z.optional(z.boolean()),
 });
 
@@ -154,7 +213,7 @@ export const updateEmbedBody = z
   .strictObject({
     parameterModes: z.optional(parameterModes),
     allowedOrigins: z.optional(origins),
-    maxTokenLifetimeSeconds: z.optional(int(1, 600)),
+    maxTokenLifetimeSeconds: z.optional(int(1, MAX_EMBED_TOKEN_LIFETIME_SECONDS)),
     enabled: z.optional(z.boolean()),
   })
   .check(z.refine((body) => Object.keys(body).length > 0, 'must change at least one field'));
@@ -169,7 +228,7 @@ const rlsSource = z.discriminatedUnion('kind', [
 ]);
 
 export const rlsRulesBody = z.strictObject({
-  rules: list(z.strictObject({ column: columnName, source: rlsSource }), 20),
+  rules: list(z.strictObject({ column: columnName, source: rlsSource }), MAX_RLS_RULES),
 });
 
 export const rlsMappingBody = z.strictObject({
@@ -177,9 +236,9 @@ export const rlsMappingBody = z.strictObject({
     z.strictObject({
       principalType: z.enum(['user', 'group']),
       principal: nonEmpty(128),
-      values: z.union([z.literal('*'), list(str(512), 1000)]),
+      values: z.union([z.literal('*'), list(nonEmpty(512), MAX_VALUES_PER_ENTRY)]),
     }),
-    1000,
+    MAX_MAPPING_ENTRIES,
   ),
 });
 

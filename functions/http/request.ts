@@ -53,11 +53,13 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
+/** The caller-facing reason of an issue: what the field must be, never zod's "Invalid input". */
 function describeIssue(issue: z.core.$ZodIssue | undefined, root: unknown): string {
   if (!issue) return 'is invalid';
+  const missing = valueAt(root, issue.path) === undefined;
   switch (issue.code) {
     case 'invalid_type':
-      return valueAt(root, issue.path) === undefined ? 'is required' : `must be ${issue.expected}`;
+      return missing ? 'is required' : `must be ${issue.expected}`;
     case 'unrecognized_keys':
       return 'is not a known field';
     case 'too_small':
@@ -68,8 +70,49 @@ function describeIssue(issue: z.core.$ZodIssue | undefined, root: unknown): stri
       // Patterns carry their own caller-facing message in the schema ("must be an id").
       return issue.format === 'regex' ? issue.message : `must be a valid ${issue.format}`;
     case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return oneOf(issue.values, missing);
+    case 'invalid_union':
+      return describeUnion(issue, missing);
+    case 'invalid_key': {
+      const [inner] = issue.issues;
+      // The inner issue is about the key itself, which is the last segment of the path.
+      return inner ? `is not a valid key: ${describeIssue(inner, issue.path.at(-1))}` : 'is not a valid key';
+    }
+    case 'custom':
+      // Refinements carry their own caller-facing message in the schema ("must change at least one field").
+      return issue.message;
     default:
       return 'is invalid';
   }
+}
+
+/** `must be one of "token", "user", "embed"`; a missing value is `is required` with the same list. */
+function oneOf(values: readonly unknown[], missing: boolean): string {
+  const listed = values.map((value) => JSON.stringify(value)).join(', ');
+  if (missing) return `is required (one of ${listed})`;
+  return values.length === 1 ? `must be ${listed}` : `must be one of ${listed}`;
+}
+
+/**
+ * A discriminated union names its allowed discriminator values. A plain union lists its
+ * alternatives when each of them refused the value as a whole (`must be "*" or array`); when the
+ * value got into one alternative and failed inside it, which one the caller meant is a guess, so
+ * the field is only called invalid.
+ */
+function describeUnion(issue: z.core.$ZodIssueInvalidUnion, missing: boolean): string {
+  if (issue.discriminator !== undefined && 'options' in issue && issue.options !== undefined) {
+    return oneOf(issue.options, missing);
+  }
+  const alternatives: string[] = [];
+  for (const [first] of issue.errors) {
+    if (first === undefined || first.path.length > 0) return 'is invalid';
+    if (first.code === 'invalid_type') alternatives.push(first.expected);
+    else if (first.code === 'invalid_value') alternatives.push(...first.values.map((value) => JSON.stringify(value)));
+    else return 'is invalid';
+  }
+  if (alternatives.length === 0) return 'is invalid';
+  if (missing) return 'is required';
+  const distinct = [...new Set(alternatives)];
+  const last = distinct.pop() as string;
+  return `must be ${distinct.length > 0 ? `${distinct.join(', ')} or ${last}` : last}`;
 }

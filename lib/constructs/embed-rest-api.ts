@@ -203,9 +203,13 @@ function accessLogFormat(): apigw.AccessLogFormat {
 
 /**
  * Errors produced by API Gateway itself (authorizer, validator, throttling, WAF) get the same
- * `{ code, message }` body as the handlers' errors, so clients parse one shape.
+ * `{ code, message, requestId }` body as the handlers' errors, so clients parse one shape and
+ * support can find the request by the id. Every other answer API Gateway makes itself (an unknown
+ * route's "Missing Authentication Token", a body over 10 MB…) keeps its own status and message
+ * and gets the request id too.
  */
 function addErrorResponses(api: apigw.RestApi): void {
+  const requestId = '$context.requestId';
   const responses: ReadonlyArray<[string, apigw.ResponseType, string | undefined, string, string]> = [
     ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, '401', 'UNAUTHENTICATED', 'Authentication is required.'],
     ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', 'FORBIDDEN', 'You are not allowed to do this.'],
@@ -232,7 +236,12 @@ function addErrorResponses(api: apigw.RestApi): void {
     api.addGatewayResponse(id, {
       type,
       ...(statusCode === undefined ? {} : { statusCode }),
-      templates: { 'application/json': JSON.stringify({ code, message }) },
+      templates: { 'application/json': JSON.stringify({ code, message, requestId }) },
     });
   }
+  api.addGatewayResponse('Default4xx', {
+    type: apigw.ResponseType.DEFAULT_4XX,
+    // messageString is the message already quoted as a JSON string.
+    templates: { 'application/json': `{"message":$context.error.messageString,"requestId":"${requestId}"}` },
+  });
 }

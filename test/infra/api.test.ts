@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, VIEWER_ROUTES } from '../../lib/routes.ts';
+import { GATEWAY_RESPONSES } from '../../local/gateway.ts';
 import { readable, resourcesOfType, type SynthesizedApp, synthesizeApp, SYNTH_TIMEOUT_MS } from './synth.ts';
 
 type Props = Record<string, unknown>;
@@ -199,13 +200,50 @@ describe('stage', () => {
     expect(accessLogs?.[1].Properties.RetentionInDays).toBe(30);
   });
 
-  it('API Gateway errors use the handlers error shape', () => {
-    synth.templates.api.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'UNAUTHORIZED',
-      StatusCode: '401',
-      ResponseTemplates: { 'application/json': '{"code":"UNAUTHENTICATED","message":"Authentication is required."}' },
+  it("API Gateway's own errors use the handlers error shape and carry the request id", () => {
+    // Prepare
+    const body = (code: string, message: string) => JSON.stringify({ code, message, requestId: '$context.requestId' });
+
+    // Act
+    const responses = Object.values(resourcesOfType(synth.templates.api, 'AWS::ApiGateway::GatewayResponse'));
+    const byType = Object.fromEntries(
+      responses.map(({ Properties }) => [
+        Properties.ResponseType,
+        [Properties.StatusCode, (Properties.ResponseTemplates as Record<string, string>)['application/json']],
+      ]),
+    );
+
+    // Assess
+    expect(responses).toHaveLength(8);
+    expect(byType).toEqual({
+      UNAUTHORIZED: ['401', body('UNAUTHENTICATED', 'Authentication is required.')],
+      ACCESS_DENIED: ['403', body('FORBIDDEN', 'You are not allowed to do this.')],
+      WAF_FILTERED: ['403', body('FORBIDDEN', 'The request was blocked.')],
+      BAD_REQUEST_BODY: ['400', body('VALIDATION_FAILED', 'Invalid request: the body must be a JSON object.')],
+      BAD_REQUEST_PARAMETERS: [
+        '400',
+        body('VALIDATION_FAILED', 'Invalid request: a required parameter or header is missing.'),
+      ],
+      THROTTLED: ['429', body('RATE_LIMITED', 'Too many requests.')],
+      DEFAULT_5XX: [undefined, body('INTERNAL_ERROR', 'An internal error occurred.')],
+      DEFAULT_4XX: [undefined, '{"message":$context.error.messageString,"requestId":"$context.requestId"}'],
     });
-    synth.templates.api.resourceCountIs('AWS::ApiGateway::GatewayResponse', 7);
+  });
+
+  it('the local gateway answers with the same bodies as these gateway responses', () => {
+    const template = (type: string) => {
+      const response = Object.values(resourcesOfType(synth.templates.api, 'AWS::ApiGateway::GatewayResponse')).find(
+        ({ Properties }) => Properties.ResponseType === type,
+      );
+      if (!response) throw new Error(`no ${type} gateway response`);
+      return JSON.parse(
+        (response.Properties.ResponseTemplates as Record<string, string>)['application/json'] as string,
+      );
+    };
+    const withRequestId = (body: object) => ({ ...body, requestId: '$context.requestId' });
+    expect(template('UNAUTHORIZED')).toEqual(withRequestId(GATEWAY_RESPONSES.unauthorized));
+    expect(template('BAD_REQUEST_BODY')).toEqual(withRequestId(GATEWAY_RESPONSES.badRequestBody));
+    expect(template('DEFAULT_5XX')).toEqual(withRequestId(GATEWAY_RESPONSES.default5xx));
   });
 });
 

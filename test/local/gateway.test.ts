@@ -50,6 +50,13 @@ function fakeHandler(fn: string): ProxyHandler {
   };
 }
 
+/** The request id the gateway sent; its own error bodies must carry the same one. */
+function requestIdOf(response: Response): string {
+  const requestId = response.headers.get('x-amzn-requestid');
+  expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+  return requestId as string;
+}
+
 async function startGateway(overrides: Partial<LocalGatewayOptions> = {}): Promise<LocalGateway> {
   return startLocalGateway({
     auth: { issuer: pool.issuer, clientIds: [pool.clientId], jwksUrl: pool.jwksUrl },
@@ -201,7 +208,11 @@ describe('local gateway: authentication failures answer 401 like the Cognito aut
   async function expectUnauthorized(headers: Record<string, string>, target: LocalGateway = gateway) {
     const response = await fetch(`${target.url}/v1/embed-tokens`, { method: 'POST', headers, body: '{}' });
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ code: 'UNAUTHENTICATED', message: 'Authentication is required.' });
+    expect(await response.json()).toEqual({
+      code: 'UNAUTHENTICATED',
+      message: 'Authentication is required.',
+      requestId: requestIdOf(response),
+    });
     expect(response.headers.get('x-amzn-errortype')).toBe('UnauthorizedException');
     expect(calls).toEqual([]);
   }
@@ -274,10 +285,13 @@ describe('local gateway: routing and limits', () => {
       headers: { Authorization: aliceTokens.idToken },
     });
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect(await unknown.json()).toEqual({ message: 'Missing Authentication Token', requestId: requestIdOf(unknown) });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
-    expect(await wrongMethod.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect(await wrongMethod.json()).toEqual({
+      message: 'Missing Authentication Token',
+      requestId: requestIdOf(wrongMethod),
+    });
     expect(calls).toEqual([]);
   });
 
@@ -292,6 +306,7 @@ describe('local gateway: routing and limits', () => {
       expect(await response.json()).toEqual({
         code: 'VALIDATION_FAILED',
         message: 'Invalid request: the body must be a JSON object.',
+        requestId: requestIdOf(response),
       });
     }
     expect(unauthenticated.status).toBe(401);
@@ -314,7 +329,11 @@ describe('local gateway: routing and limits', () => {
       body: '{}',
     });
     expect([thrown.status, malformed.status]).toEqual([502, 502]);
-    expect(await thrown.json()).toEqual({ code: 'INTERNAL_ERROR', message: 'An internal error occurred.' });
+    expect(await thrown.json()).toEqual({
+      code: 'INTERNAL_ERROR',
+      message: 'An internal error occurred.',
+      requestId: requestIdOf(thrown),
+    });
     expect(logs.map((l) => [l.status, (l.error as Error).message])).toEqual([
       [502, 'handler bug'],
       [502, expect.stringContaining('Malformed Lambda proxy response')],
@@ -331,7 +350,11 @@ describe('local gateway: routing and limits', () => {
         body: '{}',
       });
       expect(response.status).toBe(504);
-      expect(await response.json()).toEqual({ code: 'INTERNAL_ERROR', message: 'An internal error occurred.' });
+      expect(await response.json()).toEqual({
+        code: 'INTERNAL_ERROR',
+        message: 'An internal error occurred.',
+        requestId: requestIdOf(response),
+      });
     } finally {
       await slow.close();
     }
@@ -346,6 +369,7 @@ describe('local gateway: routing and limits', () => {
         body: 'x'.repeat(2048),
       });
       expect(response.status).toBe(413);
+      expect(await response.json()).toEqual({ message: 'Request Too Long', requestId: requestIdOf(response) });
       expect(calls).toEqual([]);
     } finally {
       await small.close();
