@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { MAX_PARAMETERS, MAX_WIDGETS } from '#control/dashboards';
-import { MAX_ALLOWED_ORIGINS, MAX_TOKEN_LIFETIME_SECONDS as MAX_EMBED_TOKEN_LIFETIME_SECONDS } from '#control/embeds';
+import { MAX_PARAMETERS, MAX_WIDGETS } from '#admin/dashboards';
+import { MAX_ALLOWED_ORIGINS } from '#admin/embeds';
 import { RESOURCE_ID_PATTERN } from '#control/keys';
 import { MAX_MAPPING_ENTRIES, MAX_RLS_RULES, MAX_VALUES_PER_ENTRY } from '#datasets/rls';
 import { COLUMN_NAME_PATTERN, MAX_COLUMNS, MAX_INDEXES } from '#datasets/schema';
@@ -205,7 +205,7 @@ export const createEmbedBody = z.strictObject({
   resource: embedResource,
   parameterModes: z.optional(parameterModes),
   allowedOrigins: origins,
-  maxTokenLifetimeSeconds: z.optional(int(1, MAX_EMBED_TOKEN_LIFETIME_SECONDS)),
+  maxTokenLifetimeSeconds: z.optional(int(1, MAX_TOKEN_LIFETIME_SECONDS)),
   enabled: z.optional(z.boolean()),
 });
 
@@ -213,7 +213,7 @@ export const updateEmbedBody = z
   .strictObject({
     parameterModes: z.optional(parameterModes),
     allowedOrigins: z.optional(origins),
-    maxTokenLifetimeSeconds: z.optional(int(1, MAX_EMBED_TOKEN_LIFETIME_SECONDS)),
+    maxTokenLifetimeSeconds: z.optional(int(1, MAX_TOKEN_LIFETIME_SECONDS)),
     enabled: z.optional(z.boolean()),
   })
   .check(z.refine((body) => Object.keys(body).length > 0, 'must change at least one field'));
