@@ -1,6 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { toEmbedError } from '#errors';
+import { createLogger } from '#http/observability';
 import { TableGateway } from '#control/table-gateway';
 import { documentClient } from '#shared/clients';
 import { secretsManagerClient } from '#shared/secrets-manager-client';
@@ -21,7 +21,7 @@ const config = {
   prefix: optionalEnv('SIGNING_KEY_SECRET_PREFIX', DEFAULT_SIGNING_KEY_SECRET_PREFIX),
 };
 
-const logger = new Logger({ serviceName: 'rotate-signing-key' });
+const logger = createLogger('rotate-signing-key');
 const rotation = createSigningKeyRotation({
   secrets: secretsManagerClient(),
   keySets: createKeySetRepository({ table: new TableGateway(documentClient(), config.controlTable) }),

@@ -4,7 +4,7 @@ import { EmbedRepository } from '#control/embeds';
 import { TableGateway } from '#control/table-gateway';
 import { documentClient } from '#shared/clients';
 import { optionalEnv, requireEnv } from '#shared/config';
-import { createObservability } from '#http/observability';
+import { createLogger } from '#http/observability';
 import { createViewerHandler } from '#http/viewer-handler';
 import { createEmbedPageStateLookup } from '#viewer/embed-page-state';
 import { loadViewerAssets, type ViewerAssets } from '#viewer/viewer-assets';
@@ -24,7 +24,7 @@ const config = {
   assetsDir: optionalEnv('VIEWER_ASSETS_DIR', fileURLToPath(new URL('./viewer/', import.meta.url))),
 };
 
-const { logger } = createObservability('viewer');
+const logger = createLogger('viewer');
 const embeds = new EmbedRepository(new TableGateway(documentClient(), config.controlTable));
 
 let assets: ViewerAssets;

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { DependencyUnavailable, type EmbedError, NotFound, Unauthenticated, toEmbedError } from '#errors';
 import { type Caller, callerFromClaims } from '#shared/identity';
+import type { Logger } from './observability.ts';
 import { type ApiResult, SECURITY_HEADERS, corsHeaders, errorBody } from './responses.ts';
 
 /** Everything a route needs from the HTTP request, already authenticated. */

@@ -1,8 +1,8 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { EmbedPageState } from '#viewer/embed-page-state';
 import { createCspNonce, renderViewerPage } from '#viewer/render-viewer-page';
 import { findViewerAsset, VIEWER_ASSET_CACHE_CONTROL, type ViewerAssets } from '#viewer/viewer-assets';
+import type { Logger } from './observability.ts';
 
 /** Route keys of `VIEWER_ROUTES` (lib/routes.ts), as the viewer function dispatches on them. */
 export const VIEWER_PAGE_ROUTE = 'GET /embed/{tenantId}/{embedId}';
