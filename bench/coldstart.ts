@@ -23,7 +23,7 @@ import { build } from 'esbuild';
 import {
   BUNDLE_FILE_NAME,
   ENABLE_RUNTIME_SOURCE_MAPS,
-  LAMBDA_BUNDLE_OPTIONS,
+  lambdaBuildOptions,
   viewerAssetBundlingCommands,
 } from '../lib/bundling.ts';
 import { EMBED_FUNCTION_NAMES, ENV, type EmbedFunctionName, FUNCTION_SPECS, handlerEntry } from '../lib/functions.ts';
@@ -106,26 +106,7 @@ async function bundle(name: EmbedFunctionName): Promise<string> {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const outfile = join(outdir, BUNDLE_FILE_NAME);
-  const options = LAMBDA_BUNDLE_OPTIONS;
-  await build({
-    entryPoints: [handlerEntry(name)],
-    outfile,
-    bundle: true,
-    platform: options.platform,
-    format: options.format,
-    target: options.target,
-    minify: options.minify,
-    sourcemap: options.sourceMap,
-    sourcesContent: options.sourcesContent,
-    mainFields: [...options.mainFields],
-    banner: { js: options.banner },
-    external: [...options.externalModules],
-    legalComments: options.esbuildArgs['--legal-comments'] as 'none',
-    treeShaking: options.esbuildArgs['--tree-shaking'] === 'true',
-    alias: { ...options.alias },
-    absWorkingDir: root,
-    logLevel: 'error',
-  });
+  await build({ ...lambdaBuildOptions(handlerEntry(name), outfile), absWorkingDir: root, logLevel: 'error' });
   // The stack's `afterBundling` hook of the viewer (lib/stacks/api-stack.ts), run the same way.
   if (name === 'viewer') {
     for (const command of viewerAssetBundlingCommands(root, outdir)) execSync(command, { stdio: 'pipe' });

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
 
 /**
  * How every Lambda is bundled, in one place. `EmbedFunction` hands these options to
@@ -31,8 +32,9 @@ export interface LambdaBundleOptions {
   readonly mainFields: readonly string[];
   readonly banner: string;
   /**
-   * Nothing is external: the AWS SDK v3 is bundled (tree-shaken to the commands in use) instead of
-   * relying on the runtime's copy, whose version we do not control and which costs more to load.
+   * The AWS SDK v3 is bundled (tree-shaken to the commands in use) instead of relying on the
+   * runtime's copy, whose version we do not control and which costs more to load. The one module
+   * left out is `UNBUNDLED_SDK_CAPABILITY`.
    */
   readonly externalModules: readonly string[];
   /** Extra esbuild flags that `NodejsFunction` has no typed option for. */
@@ -46,6 +48,16 @@ export const LAMBDA_CREDENTIALS_MODULE = fileURLToPath(
   new URL('../functions/shared/lambda-credentials.ts', import.meta.url),
 );
 
+/**
+ * The SDK's event-stream support, which its protocols load with a dynamic `import()` only for an
+ * operation whose input or output is an event stream. No operation of DynamoDB, STS, Secrets
+ * Manager or Cognito has one (test/infra/bundling.test.ts checks every operation of every client
+ * in the bundles), so for our functions the import never runs; bundled, its ~15 KB were compiled
+ * and its `node:zlib` (for CRC32) loaded at every cold start. Left out, the import would fail with
+ * ERR_MODULE_NOT_FOUND if a streaming operation were ever sent, and the test fails first.
+ */
+export const UNBUNDLED_SDK_CAPABILITY = '@smithy/core/event-streams';
+
 export const LAMBDA_BUNDLE_OPTIONS: LambdaBundleOptions = Object.freeze({
   target: `node${LAMBDA_NODE_MAJOR}`,
   platform: 'node',
@@ -55,7 +67,7 @@ export const LAMBDA_BUNDLE_OPTIONS: LambdaBundleOptions = Object.freeze({
   sourcesContent: false,
   mainFields: Object.freeze(['module', 'main']),
   banner: ESM_REQUIRE_BANNER,
-  externalModules: Object.freeze([]),
+  externalModules: Object.freeze([UNBUNDLED_SDK_CAPABILITY]),
   esbuildArgs: Object.freeze({
     // Licence banners of bundled dependencies are kept in the source tree, not shipped per function.
     '--legal-comments': 'none',
@@ -75,6 +87,31 @@ export const ENABLE_RUNTIME_SOURCE_MAPS = false;
 
 /** File name of the bundle inside the asset: ESM output is `index.mjs`, so the handler is `index.handler`. */
 export const BUNDLE_FILE_NAME = 'index.mjs';
+
+/**
+ * `LAMBDA_BUNDLE_OPTIONS` for esbuild's JS API: the build `NodejsFunction`'s CLI invocation runs,
+ * for the benchmark and the bundle tests.
+ */
+export function lambdaBuildOptions(entry: string, outfile: string): BuildOptions {
+  const options = LAMBDA_BUNDLE_OPTIONS;
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: options.platform,
+    format: options.format,
+    target: options.target,
+    minify: options.minify,
+    sourcemap: options.sourceMap,
+    sourcesContent: options.sourcesContent,
+    mainFields: [...options.mainFields],
+    banner: { js: options.banner },
+    external: [...options.externalModules],
+    legalComments: options.esbuildArgs['--legal-comments'] as 'none',
+    treeShaking: options.esbuildArgs['--tree-shaking'] === 'true',
+    alias: { ...options.alias },
+  };
+}
 
 /** The esbuild CLI flags for `alias` (what `NodejsFunction` passes on). */
 export function aliasArgs(alias: Readonly<Record<string, string>>): Record<string, boolean> {
