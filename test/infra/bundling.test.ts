@@ -43,7 +43,31 @@ function awsClientPackagesOf(name: EmbedFunctionName): string[] {
   return [...packages].sort();
 }
 
+/** The project's own source files in a function's bundle, relative to the repository root. */
+function sourceFilesOf(name: EmbedFunctionName): string[] {
+  return Object.keys(metafiles.get(name)?.inputs ?? {}).filter((path) => path.startsWith('functions/'));
+}
+
 describe('Lambda bundles', () => {
+  it.each([
+    ['embed-tokens', ['cognito-identity-provider', 'dynamodb', 'secrets-manager']],
+    ['embed-sessions', ['dynamodb']],
+    ['embed-query', ['dynamodb', 'sts']],
+    ['admin', ['cognito-identity-provider', 'dynamodb', 'secrets-manager', 'sts']],
+    ['viewer', ['dynamodb']],
+    ['rotate-signing-key', ['dynamodb', 'secrets-manager']],
+  ] as const)('%s bundles only the AWS clients it calls', (name, clients) => {
+    expect(awsClientPackagesOf(name)).toEqual(clients.map((client) => `@aws-sdk/client-${client}`));
+  });
+
+  it('the public viewer bundles no dataset, RLS, widget, token, admin or embed code', () => {
+    const files = sourceFilesOf('viewer');
+    expect(files.length).toBeGreaterThan(0);
+    expect(
+      files.filter((path) => /^functions\/(datasets|token|admin|embed|api)\/|^functions\/control\/rls\.ts$/.test(path)),
+    ).toEqual([]);
+  });
+
   it('leave out only the SDK event-stream support', () => {
     expect(LAMBDA_BUNDLE_OPTIONS.externalModules).toEqual([UNBUNDLED_SDK_CAPABILITY]);
   });
