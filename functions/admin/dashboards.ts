@@ -76,6 +76,11 @@ function validateParameters(input: readonly ParameterDefinition[]): ParameterDef
     if (typeof parameter?.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(parameter.name)) {
       throw new ValidationFailed('parameters', 'every parameter needs a name matching ^[A-Za-z0-9_-]{1,64}$');
     }
+    if (Object.hasOwn(Object.prototype, parameter.name) || parameter.name === 'prototype') {
+      // Names of Object.prototype members are refused everywhere a viewer names a parameter: a
+      // dashboard declaring one could never have it set.
+      throw new ValidationFailed(`parameters.${parameter.name}`, 'is a reserved name');
+    }
     if (!PARAMETER_TYPES.has(parameter.type)) {
       throw new ValidationFailed(
         `parameters.${parameter.name}.type`,
