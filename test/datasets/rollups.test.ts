@@ -162,6 +162,23 @@ describe('rollup lifecycle', () => {
     expect((await tables.datasets.require(TENANT, datasetId)).retiredVersions).toEqual([]);
   });
 
+  it("writes rollup items only under the tenant's key prefix, which the tenant role's LeadingKeys condition covers", async () => {
+    const datasetId = await dataset([{ id: 'by-region', dimensions: ['region'], measures: [{ op: 'count' }] }]);
+    const version = (await tables.datasets.require(TENANT, datasetId)).activeVersion!;
+    const build = (await tables.datasets.require(TENANT, datasetId)).rollups[0]!.build!;
+    for (const suffix of build.partitionKeys) {
+      const items = await tables.data.query({
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': `${TENANT}#${datasetId}#${version}#${suffix}` },
+      });
+      expect(items.Count).toBe(1);
+      // `${aws:PrincipalTag/tenant}#*` (lib/constructs/tenant-data-role.ts) matches every one of these keys.
+      for (const item of items.Items ?? []) expect(String(item.pk).startsWith(`${TENANT}#`)).toBe(true);
+    }
+    expect(build.partitionKeys).toHaveLength(3);
+  });
+
   it('refuses a declaration that does not fit the schema, naming the field', () => {
     const schema = { ...SCHEMA, columns: SCHEMA.columns } as never;
     expect(() =>
