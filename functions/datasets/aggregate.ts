@@ -219,10 +219,12 @@ export function sortRows<T extends Readonly<Record<string, unknown>>>(
   rows: T[],
   orderBy: readonly OrderBy[],
   tieBreak: readonly string[],
+  tieDirection: 'asc' | 'desc' = 'asc',
 ): T[] {
+  const tieSign = tieDirection === 'desc' ? -1 : 1;
   const keys = [
     ...orderBy.map((order) => ({ key: order.key, sign: order.direction === 'desc' ? -1 : 1 })),
-    ...tieBreak.map((key) => ({ key, sign: 1 })),
+    ...tieBreak.map((key) => ({ key, sign: tieSign })),
   ];
   return rows.sort((a, b) => {
     for (const { key, sign } of keys) {

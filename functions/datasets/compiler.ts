@@ -122,10 +122,12 @@ export interface QueryPlan {
   readonly source: PlanSource;
   /**
    * Top-N pushdown of plain rows ordered by the sort key: each partition is read in key order
-   * (`ScanIndexForward` for the direction) only until `limit` rows matched and the sort value
-   * changed (ties at the cut are read whole, so the merged order is exact).
+   * (`ScanIndexForward` for the direction). When that order is the output order itself (one
+   * order key, on the table: rows tie-break by table key in the same direction, see
+   * `rowTieBreak`), a partition stops after `limit` matching rows (`exact`); otherwise it stops
+   * once `limit` rows matched and the sort value changed (ties at the cut are read whole).
    */
-  readonly topN?: { readonly limit: number; readonly sortColumn: string };
+  readonly topN?: { readonly limit: number; readonly sortColumn: string; readonly exact: boolean };
   /**
    * `<tenant>#<dataset>#<version>#`: every item read must carry a table key with this prefix.
    * IAM checks only the key a request names (an index key); this checks the item itself.
@@ -231,7 +233,13 @@ export function compileDatasetQuery(input: {
   }
   const topN =
     output.kind === 'rows' && output.limit !== undefined && sortColumn && output.orderBy[0]?.key === sortColumn
-      ? { limit: output.limit, sortColumn }
+      ? {
+          limit: output.limit,
+          sortColumn,
+          // On the table the key is `<sort value>#<row id>`, so key order is (sort value, then
+          // table key): exactly the output order when the sort column is the only order key.
+          exact: access.index === undefined && output.orderBy.length === 1,
+        }
       : undefined;
   const descending = topN !== undefined && output.orderBy[0]?.direction === 'desc';
 

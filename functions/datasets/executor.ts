@@ -6,7 +6,7 @@ import { canonicalJson, type PlannedQuery, type QueryPlan } from './compiler.ts'
 import { matchesPredicate, type Predicate } from './predicates.ts';
 import { type ColumnType, findColumn } from './schema.ts';
 import { type CellValue, compareValues } from './values.ts';
-import { metricName } from './widget.ts';
+import { metricName, type OrderBy } from './widget.ts';
 
 /**
  * Runs a compiled plan: one `Query` per planned partition with bounded parallelism, every
@@ -243,7 +243,9 @@ async function runReadGroup(
       account('consumedRead', page.ConsumedCapacity?.CapacityUnits ?? 0);
       for (const item of page.Items ?? []) {
         if (topN && matched >= topN.limit) {
-          // Past the limit, only rows tied with the last one kept can still make the merged top N.
+          // Key order is output order: nothing after the limit can make the merged top N.
+          if (topN.exact) return;
+          // Otherwise only rows tied with the last one kept still can.
           if (compareValues(item[topN.sortColumn] as CellValue, boundary!) !== 0) return;
         }
         let accepted = false;
@@ -300,6 +302,7 @@ function createSink(plan: QueryPlan, maxGroups: number): Sink {
   let buffer: Record<string, unknown>[] = [];
   let matched = 0;
   const tieBreak = ['pk', 'sk'];
+  const tieDirection = rowTieDirection(output.orderBy);
   return {
     add(item) {
       matched++;
@@ -308,11 +311,11 @@ function createSink(plan: QueryPlan, maxGroups: number): Sink {
         // Without an order, the first `limit` rows are as good as any; one more proves there are more.
         return buffer.length > limit ? 'full' : 'more';
       }
-      if (buffer.length >= 2 * limit) buffer = sortRows(buffer, output.orderBy, tieBreak).slice(0, limit);
+      if (buffer.length >= 2 * limit) buffer = sortRows(buffer, output.orderBy, tieBreak, tieDirection).slice(0, limit);
       return 'more';
     },
     rows() {
-      return sortRows(buffer, output.orderBy, tieBreak)
+      return sortRows(buffer, output.orderBy, tieBreak, tieDirection)
         .slice(0, limit)
         .map((item) =>
           Object.fromEntries(output.columns.map((column) => [column, (item[column] as CellValue) ?? null])),
@@ -321,6 +324,15 @@ function createSink(plan: QueryPlan, maxGroups: number): Sink {
     // An explicit limit is the widget's choice; only the default output limit is a truncation.
     truncated: () => output.limit === undefined && matched > limit,
   };
+}
+
+/**
+ * Plain rows equal on every order key are ordered by their table key (`pk`, `sk`), in the
+ * direction of the first order key: so "latest 25 by date" read in reverse key order is already
+ * in output order, and a partition can stop after 25 rows however many share the last date.
+ */
+export function rowTieDirection(orderBy: readonly OrderBy[]): 'asc' | 'desc' {
+  return orderBy[0]?.direction === 'desc' ? 'desc' : 'asc';
 }
 
 function resultColumns(plan: QueryPlan): ResultColumn[] {

@@ -460,5 +460,6 @@ describe('rollups ≡ raw rows ≡ reference', () => {
     // The property must exercise both paths, not just fall back.
     expect(sources.get('rollup') ?? 0).toBeGreaterThan(5);
     expect(sources.get('raw') ?? 0).toBeGreaterThan(5);
-  });
+    // 80 imports and 160 queries on DynamoDB Local: give a busy 2-core machine room.
+  }, 300_000);
 });
