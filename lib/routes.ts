@@ -78,6 +78,27 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: '/v1/admin/datasets/{datasetId}/rollups',
+    function: 'admin',
+    group: 'tenant-admins',
+    summary: 'List the rollups of a dataset and whether each serves the active version',
+  },
+  {
+    method: 'PUT',
+    path: '/v1/admin/datasets/{datasetId}/rollups/{rollupId}',
+    function: 'admin',
+    group: 'tenant-admins',
+    summary: 'Declare or replace a rollup and build it for the active version (readers are not blocked)',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/admin/datasets/{datasetId}/rollups/{rollupId}',
+    function: 'admin',
+    group: 'tenant-admins',
+    summary: 'Drop a rollup and delete its items',
+  },
+  {
+    method: 'GET',
     path: '/v1/admin/rls-mappings/{mappingId}',
     function: 'admin',
     group: 'tenant-admins',

@@ -22,8 +22,11 @@ export const CONTROL_TABLE: KeyDesign = {
 };
 
 /**
- * Dataset rows. Every partition key (table and index) begins with `<tenantId>#`, which is what
- * the tenant-scoped IAM role's `dynamodb:LeadingKeys` condition enforces.
+ * Dataset rows and their rollups. Every partition key (table and index) begins with
+ * `<tenantId>#`, which is what the tenant-scoped IAM role's `dynamodb:LeadingKeys` condition
+ * enforces: rows under `<tenant>#<dataset>#<version>#<enc(partition value)>`, rollup items under
+ * `<tenant>#<dataset>#<version>#R#<rollupId>#g<generation>#<enc(first dimension)>`, so the same
+ * `${aws:PrincipalTag/tenant}#*` condition covers both and no new grant exists for rollups.
  */
 export const DATA_TABLE: KeyDesign = {
   partitionKey: 'pk',

@@ -37,6 +37,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayEventIdentity, APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
+import { FUNCTION_SPECS } from '../lib/functions.ts';
 import { type ApiFunctionName, type PublicRoute, ROUTES, type Route, type ViewerFunctionName } from '../lib/routes.ts';
 import { closeServer, listenOnLoopback, RequestBodyTooLarge, readRequestBody } from './http.ts';
 
@@ -229,7 +230,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       });
       const fn = match.route.function;
       const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
-      const context = lambdaContext(fn, requestId, timeoutMs);
+      // As in Lambda, the handler's remaining time is its own function timeout, not the gateway's.
+      const context = lambdaContext(fn, requestId, Math.min(timeoutMs, FUNCTION_SPECS[fn].timeoutSeconds * 1000));
       let result: unknown;
       try {
         const handler = await loadHandler(fn);

@@ -4,9 +4,11 @@
  * It speaks the AWS JSON 1.1 protocol (`POST /`, `X-Amz-Target: secretsmanager.<Operation>`),
  * answers errors as `400 { "__type", "message" }` like the service, so the unmodified SDK v3
  * client (pointed here by `AWS_ENDPOINT_URL_SECRETS_MANAGER`) raises the same exception classes
- * it raises against AWS. It covers the operations this product uses, with the service's version
- * and staging-label semantics, and runs rotation in-process through a `rotationHandler` callback
- * standing in for the rotation Lambda.
+ * it raises against AWS. It serves only the operations the product and its tests send
+ * (CreateSecret, GetSecretValue, PutSecretValue, DescribeSecret, UpdateSecretVersionStage,
+ * RotateSecret), with the service's version and staging-label semantics, and runs rotation
+ * in-process through a `rotationHandler` callback standing in for the rotation Lambda. Secret
+ * values are strings (the product stores JSON), looked up by name or full ARN.
  *
  * Deliberate differences from AWS, because they make local runs deterministic:
  * - RotateSecret with `RotateImmediately` (the default) answers only after the four rotation
@@ -15,7 +17,7 @@
  *   AWSPENDING in place, and the next RotateSecret is refused with InvalidRequestException.
  * - RotateSecret with `RotateImmediately: false` only stores the rotation configuration; there
  *   is no scheduler, so no rotation ever happens by itself.
- * - No KMS, resource policies, replication or IAM: any credentials are accepted.
+ * - No KMS, resource policies, replication, deletion or IAM: any credentials are accepted.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -39,15 +41,14 @@ export interface LocalSecretsManagerOptions {
   /** Port on 127.0.0.1; a free one by default. */
   readonly port?: number;
   readonly region?: string;
-  readonly accountId?: string;
   /** Called for createSecret, setSecret, testSecret, finishSecret in order on RotateSecret. */
   readonly rotationHandler?: RotationHandler;
   /** Told about a failed rotation (default: a warning on stderr), since the caller is not. */
   readonly onRotationFailure?: (error: unknown, event: RotationEvent) => void;
   /** When set, state is loaded from and saved to this JSON file (on-disk dev state). */
   readonly stateFile?: string;
-  /** Clock for timestamps (tests freeze it). */
-  readonly now?: () => Date;
+  /** Told about every well-formed request before it is served (tests count calls with it). */
+  readonly onRequest?: (operation: SecretsManagerOperation, input: Readonly<Record<string, unknown>>) => void;
 }
 
 /** A running local Secrets Manager. */
@@ -67,22 +68,19 @@ const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret
 /** AWS keeps at most about 100 versions and drops the oldest unlabelled ones. */
 const MAX_VERSIONS = 100;
 const MAX_BODY_BYTES = 1024 * 1024;
+const ACCOUNT_ID = '000000000000';
 
 interface SecretVersion {
   versionId: string;
   secretString?: string;
-  /** Base64, as the JSON protocol carries blobs. */
-  secretBinary?: string;
   stages: string[];
   created: number;
-  lastAccessed?: number;
   /** A version RotateSecret announced (labelled AWSPENDING) before createSecret gave it a value. */
   placeholder?: boolean;
 }
 
 interface RotationRules {
   AutomaticallyAfterDays?: number;
-  Duration?: string;
   ScheduleExpression?: string;
 }
 
@@ -90,12 +88,9 @@ interface SecretRecord {
   arn: string;
   name: string;
   description?: string;
-  kmsKeyId?: string;
   tags: Array<{ Key: string; Value: string }>;
   created: number;
   lastChanged: number;
-  lastAccessed?: number;
-  deleted?: number;
   rotationEnabled: boolean;
   rotationLambdaArn?: string;
   rotationRules?: RotationRules;
@@ -130,13 +125,9 @@ class SecretStore {
   private readonly secrets = new Map<string, SecretRecord>();
   rotationHandler: RotationHandler | undefined;
 
-  constructor(private readonly options: LocalSecretsManagerOptions) {
+  constructor(readonly options: LocalSecretsManagerOptions) {
     this.rotationHandler = options.rotationHandler;
     if (options.stateFile) this.load(options.stateFile);
-  }
-
-  private now(): number {
-    return (this.options.now?.() ?? new Date()).getTime();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -151,26 +142,22 @@ class SecretStore {
       );
     }
     const token = clientRequestToken(input);
-    const value = secretValue(input, false);
+    // A secret may be created without a value; it then has no version until PutSecretValue.
+    const value = input.SecretString === undefined && input.SecretBinary === undefined ? undefined : secretValue(input);
     const description = optionalString(input, 'Description');
     const tags = parseTags(input.Tags);
     const existing = this.secrets.get(name);
     if (existing) {
       // AWS treats a retry (same token, same value) as success instead of a conflict.
       const version = existing.versions.find((v) => v.versionId === token);
-      if (version && value && sameValue(version, value)) {
+      if (version && value !== undefined && version.secretString === value) {
         return { ARN: existing.arn, Name: existing.name, VersionId: version.versionId };
-      }
-      if (existing.deleted !== undefined) {
-        throw invalidRequest(
-          `You can't create this secret because a secret with this name is already scheduled for deletion.`,
-        );
       }
       throw exists(`The operation failed because the secret ${name} already exists.`);
     }
-    const now = this.now();
+    const now = Date.now();
     const record: SecretRecord = {
-      arn: `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${arnSuffix()}`,
+      arn: `arn:aws:secretsmanager:${this.region}:${ACCOUNT_ID}:secret:${name}-${arnSuffix()}`,
       name,
       tags,
       created: now,
@@ -179,16 +166,15 @@ class SecretStore {
       versions: [],
     };
     if (description !== undefined) record.description = description;
-    const kmsKeyId = optionalString(input, 'KmsKeyId');
-    if (kmsKeyId !== undefined) record.kmsKeyId = kmsKeyId;
-    if (value) record.versions.push({ versionId: token, ...value, stages: [CURRENT], created: now });
+    if (value !== undefined)
+      record.versions.push({ versionId: token, secretString: value, stages: [CURRENT], created: now });
     this.secrets.set(name, record);
     this.save();
-    return { ARN: record.arn, Name: record.name, ...(value ? { VersionId: token } : {}) };
+    return { ARN: record.arn, Name: record.name, ...(value !== undefined ? { VersionId: token } : {}) };
   }
 
   GetSecretValue(input: Input): Output {
-    const secret = this.find(input, { allowDeleted: false });
+    const secret = this.find(input);
     const versionId = optionalString(input, 'VersionId');
     const stage = optionalString(input, 'VersionStage') ?? (versionId === undefined ? CURRENT : undefined);
     const version = versionId
@@ -204,57 +190,52 @@ class SecretStore {
     if (versionId && stage !== undefined && !version.stages.includes(stage)) {
       throw notFound(`Secrets Manager can't find the specified secret value for staging label: ${stage}`);
     }
-    const now = this.now();
-    version.lastAccessed = now;
-    secret.lastAccessed = now;
     return {
       ARN: secret.arn,
       Name: secret.name,
       VersionId: version.versionId,
-      ...(version.secretString !== undefined ? { SecretString: version.secretString } : {}),
-      ...(version.secretBinary !== undefined ? { SecretBinary: version.secretBinary } : {}),
+      SecretString: version.secretString,
       VersionStages: [...version.stages],
       CreatedDate: seconds(version.created),
     };
   }
 
   PutSecretValue(input: Input): Output {
-    const secret = this.find(input, { allowDeleted: false });
+    const secret = this.find(input);
     const token = clientRequestToken(input);
-    const value = secretValue(input, true);
+    const value = secretValue(input);
     const stages = input.VersionStages === undefined ? [CURRENT] : stageList(input.VersionStages);
     const existing = secret.versions.find((v) => v.versionId === token);
     if (existing?.placeholder) {
       // The version RotateSecret announced gets its value (createSecret's PutSecretValue).
-      Object.assign(existing, value);
+      existing.secretString = value;
       delete existing.placeholder;
       for (const stage of stages) this.attachStage(secret, stage, existing);
-      secret.lastChanged = this.now();
+      secret.lastChanged = Date.now();
       this.save();
       return { ARN: secret.arn, Name: secret.name, VersionId: token, VersionStages: [...existing.stages] };
     }
     if (existing) {
-      if (!sameValue(existing, value)) {
+      if (existing.secretString !== value) {
         throw exists(`You can't modify an existing version, you can only create a new version.`);
       }
       return { ARN: secret.arn, Name: secret.name, VersionId: token, VersionStages: [...existing.stages] };
     }
-    const version: SecretVersion = { versionId: token, ...value, stages: [], created: this.now() };
+    const version: SecretVersion = { versionId: token, secretString: value, stages: [], created: Date.now() };
     secret.versions.push(version);
     for (const stage of stages) this.attachStage(secret, stage, version);
-    secret.lastChanged = this.now();
+    secret.lastChanged = Date.now();
     this.pruneVersions(secret);
     this.save();
     return { ARN: secret.arn, Name: secret.name, VersionId: token, VersionStages: [...version.stages] };
   }
 
   DescribeSecret(input: Input): Output {
-    const secret = this.find(input, { allowDeleted: true });
-    return this.describe(secret);
+    return this.describe(this.find(input));
   }
 
   UpdateSecretVersionStage(input: Input): Output {
-    const secret = this.find(input, { allowDeleted: false });
+    const secret = this.find(input);
     const stage = requiredString(input, 'VersionStage');
     if (stage.length > 256) throw invalidParameter('VersionStage must be at most 256 characters.');
     const moveTo = optionalString(input, 'MoveToVersionId');
@@ -286,80 +267,14 @@ class SecretStore {
       }
       this.attachStage(secret, stage, target);
     }
-    secret.lastChanged = this.now();
+    secret.lastChanged = Date.now();
     this.pruneVersions(secret);
     this.save();
     return { ARN: secret.arn, Name: secret.name };
   }
 
-  ListSecretVersionIds(input: Input): Output {
-    const secret = this.find(input, { allowDeleted: false });
-    const includeDeprecated = input.IncludeDeprecated === true;
-    const versions = secret.versions
-      .filter((v) => includeDeprecated || v.stages.length > 0)
-      .sort((a, b) => b.created - a.created)
-      .map((v) => ({
-        VersionId: v.versionId,
-        VersionStages: [...v.stages],
-        CreatedDate: seconds(v.created),
-        ...(v.lastAccessed !== undefined ? { LastAccessedDate: seconds(v.lastAccessed) } : {}),
-      }));
-    const page = paginate(versions, input);
-    return { Versions: page.items, ARN: secret.arn, Name: secret.name, ...page.next };
-  }
-
-  ListSecrets(input: Input): Output {
-    const filters = parseFilters(input.Filters);
-    const includeDeleted = input.IncludePlannedDeletion === true;
-    const list = [...this.secrets.values()]
-      .filter((s) => includeDeleted || s.deleted === undefined)
-      .filter((s) => filters.every((f) => matchesFilter(s, f)))
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map((s) => {
-        const { VersionIdsToStages, ...rest } = this.describe(s);
-        return { ...rest, SecretVersionsToStages: VersionIdsToStages };
-      });
-    const page = paginate(list, input);
-    return { SecretList: page.items, ...page.next };
-  }
-
-  DeleteSecret(input: Input): Output {
-    const secret = this.find(input, { allowDeleted: true });
-    const force = input.ForceDeleteWithoutRecovery === true;
-    const windowDays = input.RecoveryWindowInDays;
-    if (force && windowDays !== undefined) {
-      throw invalidParameter(`You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.`);
-    }
-    if (
-      windowDays !== undefined &&
-      (!Number.isInteger(windowDays) || Number(windowDays) < 7 || Number(windowDays) > 30)
-    ) {
-      throw invalidParameter('RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
-    }
-    const now = this.now();
-    if (force) {
-      this.secrets.delete(secret.name);
-      this.save();
-      return { ARN: secret.arn, Name: secret.name, DeletionDate: seconds(now) };
-    }
-    if (secret.deleted !== undefined) {
-      throw invalidRequest(`You can't perform this operation on the secret because it was marked for deletion.`);
-    }
-    secret.deleted = now;
-    this.save();
-    const days = typeof windowDays === 'number' ? windowDays : 30;
-    return { ARN: secret.arn, Name: secret.name, DeletionDate: seconds(now + days * 86_400_000) };
-  }
-
-  RestoreSecret(input: Input): Output {
-    const secret = this.find(input, { allowDeleted: true });
-    delete secret.deleted;
-    this.save();
-    return { ARN: secret.arn, Name: secret.name };
-  }
-
   async RotateSecret(input: Input): Promise<Output> {
-    const secret = this.find(input, { allowDeleted: false });
+    const secret = this.find(input);
     const token = clientRequestToken(input);
     const lambdaArn = optionalString(input, 'RotationLambdaARN') ?? secret.rotationLambdaArn;
     const rules = input.RotationRules === undefined ? secret.rotationRules : parseRotationRules(input.RotationRules);
@@ -389,7 +304,7 @@ class SecretStore {
     secret.rotating = true;
     // As the service does, the new version exists (labelled AWSPENDING, without a value) before the
     // rotation function runs: createSecret checks that the token is staged for rotation.
-    const announced: SecretVersion = { versionId: token, stages: [], created: this.now(), placeholder: true };
+    const announced: SecretVersion = { versionId: token, stages: [], created: Date.now(), placeholder: true };
     secret.versions.push(announced);
     this.attachStage(secret, PENDING, announced);
     const rotationToken = randomUUID();
@@ -405,7 +320,7 @@ class SecretStore {
       }
       // Secrets Manager itself removes AWSPENDING once finishSecret has made the version current.
       rotated.stages = rotated.stages.filter((s) => s !== PENDING);
-      secret.lastRotated = this.now();
+      secret.lastRotated = Date.now();
       this.save();
     } catch (error) {
       const failed = step ?? { Step: 'createSecret', SecretId: secret.arn, ClientRequestToken: token };
@@ -424,24 +339,11 @@ class SecretStore {
     return this.options.region ?? 'us-east-1';
   }
 
-  private get accountId(): string {
-    return this.options.accountId ?? '000000000000';
-  }
-
-  /** Resolves `SecretId` by name, full ARN, or partial ARN (without the 6-character suffix). */
-  private find(input: Input, { allowDeleted }: { allowDeleted: boolean }): SecretRecord {
+  /** Resolves `SecretId` by name or full ARN. */
+  private find(input: Input): SecretRecord {
     const id = requiredString(input, 'SecretId');
-    if (id.length > 2048) throw invalidParameter('SecretId must be at most 2048 characters.');
-    let secret = this.secrets.get(id);
-    if (!secret && id.startsWith('arn:')) {
-      for (const candidate of this.secrets.values()) {
-        if (candidate.arn === id || candidate.arn.slice(0, -7) === id) secret = candidate;
-      }
-    }
+    const secret = this.secrets.get(id) ?? [...this.secrets.values()].find((candidate) => candidate.arn === id);
     if (!secret) throw notFound(`Secrets Manager can't find the specified secret.`);
-    if (!allowDeleted && secret.deleted !== undefined) {
-      throw invalidRequest(`You can't perform this operation on the secret because it was marked for deletion.`);
-    }
     return secret;
   }
 
@@ -473,24 +375,15 @@ class SecretStore {
   }
 
   private describe(secret: SecretRecord): Output {
-    const days = secret.rotationRules?.AutomaticallyAfterDays;
-    const next =
-      secret.rotationEnabled && days !== undefined
-        ? (secret.lastRotated ?? secret.created) + days * 86_400_000
-        : undefined;
     return {
       ARN: secret.arn,
       Name: secret.name,
       ...(secret.description !== undefined ? { Description: secret.description } : {}),
-      ...(secret.kmsKeyId !== undefined ? { KmsKeyId: secret.kmsKeyId } : {}),
       RotationEnabled: secret.rotationEnabled,
       ...(secret.rotationLambdaArn !== undefined ? { RotationLambdaARN: secret.rotationLambdaArn } : {}),
       ...(secret.rotationRules !== undefined ? { RotationRules: { ...secret.rotationRules } } : {}),
       ...(secret.lastRotated !== undefined ? { LastRotatedDate: seconds(secret.lastRotated) } : {}),
-      ...(next !== undefined ? { NextRotationDate: seconds(next) } : {}),
       LastChangedDate: seconds(secret.lastChanged),
-      ...(secret.lastAccessed !== undefined ? { LastAccessedDate: seconds(startOfDay(secret.lastAccessed)) } : {}),
-      ...(secret.deleted !== undefined ? { DeletedDate: seconds(secret.deleted) } : {}),
       Tags: secret.tags.map((t) => ({ ...t })),
       VersionIdsToStages: Object.fromEntries(
         secret.versions.filter((v) => v.stages.length > 0).map((v) => [v.versionId, [...v.stages]]),
@@ -552,30 +445,15 @@ function clientRequestToken(input: Input): string {
   return token;
 }
 
-type SecretValue = { secretString?: string; secretBinary?: string };
-
-function secretValue(input: Input, required: true): SecretValue;
-function secretValue(input: Input, required: false): SecretValue | undefined;
-function secretValue(input: Input, required: boolean): SecretValue | undefined {
-  const secretString = optionalString(input, 'SecretString');
-  const secretBinary = optionalString(input, 'SecretBinary');
-  if (secretString !== undefined && secretBinary !== undefined) {
-    throw invalidParameter(
-      'You can’t specify both a binary secret value and a string secret value in the same secret.',
-    );
+/** The secret value: a string (the product stores JSON); binary secrets are not served locally. */
+function secretValue(input: Input): string {
+  if (input.SecretBinary !== undefined) {
+    throw invalidParameter('The local Secrets Manager stores SecretString values only.');
   }
-  if (secretString === undefined && secretBinary === undefined) {
-    if (required) throw invalidParameter('You must provide either SecretString or SecretBinary.');
-    return undefined;
-  }
-  if ((secretString ?? secretBinary ?? '').length > 65_536) {
-    throw invalidParameter('The secret value must be at most 65536 bytes.');
-  }
-  return secretString !== undefined ? { secretString } : { secretBinary: secretBinary as string };
-}
-
-function sameValue(version: SecretVersion, value: SecretValue): boolean {
-  return version.secretString === value.secretString && version.secretBinary === value.secretBinary;
+  const value = optionalString(input, 'SecretString');
+  if (value === undefined) throw invalidParameter('You must provide either SecretString or SecretBinary.');
+  if (value.length > 65_536) throw invalidParameter('The secret value must be at most 65536 bytes.');
+  return value;
 }
 
 function stageList(raw: unknown): string[] {
@@ -609,7 +487,7 @@ function parseTags(raw: unknown): Array<{ Key: string; Value: string }> {
 
 function parseRotationRules(raw: unknown): RotationRules {
   if (typeof raw !== 'object' || raw === null) throw invalidParameter('RotationRules must be an object.');
-  const { AutomaticallyAfterDays, Duration, ScheduleExpression } = raw as Record<string, unknown>;
+  const { AutomaticallyAfterDays, ScheduleExpression } = raw as Record<string, unknown>;
   const rules: RotationRules = {};
   if (AutomaticallyAfterDays !== undefined) {
     if (
@@ -630,63 +508,7 @@ function parseRotationRules(raw: unknown): RotationRules {
     }
     rules.ScheduleExpression = ScheduleExpression;
   }
-  if (Duration !== undefined) {
-    if (typeof Duration !== 'string' || !/^[0-9]+h$/.test(Duration)) {
-      throw invalidParameter('Duration must be a number of hours, e.g. "3h".');
-    }
-    rules.Duration = Duration;
-  }
   return rules;
-}
-
-interface Filter {
-  key: string;
-  values: string[];
-}
-
-const FILTER_KEYS = new Set(['name', 'description', 'tag-key', 'tag-value', 'all']);
-
-function parseFilters(raw: unknown): Filter[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw invalidParameter('Filters must be a list.');
-  return raw.map((f) => {
-    const { Key, Values } = (f ?? {}) as { Key?: unknown; Values?: unknown };
-    if (typeof Key !== 'string' || !FILTER_KEYS.has(Key)) {
-      throw invalidParameter(`Invalid filter key. Supported locally: ${[...FILTER_KEYS].join(', ')}.`);
-    }
-    if (!Array.isArray(Values) || Values.length === 0 || Values.some((v) => typeof v !== 'string')) {
-      throw invalidParameter('Each filter needs a non-empty list of string Values.');
-    }
-    return { key: Key, values: Values as string[] };
-  });
-}
-
-/** Prefix matching, as ListSecrets filters do; several values of one filter are OR-ed. */
-function matchesFilter(secret: SecretRecord, filter: Filter): boolean {
-  const candidates: Record<string, string[]> = {
-    name: [secret.name],
-    description: secret.description === undefined ? [] : [secret.description],
-    'tag-key': secret.tags.map((t) => t.Key),
-    'tag-value': secret.tags.map((t) => t.Value),
-  };
-  const fields = filter.key === 'all' ? Object.values(candidates).flat() : (candidates[filter.key] ?? []);
-  return filter.values.some((value) => fields.some((field) => field.startsWith(value)));
-}
-
-function paginate<T>(items: T[], input: Input): { items: T[]; next: { NextToken?: string } } {
-  const max = input.MaxResults === undefined ? 100 : Number(input.MaxResults);
-  if (!Number.isInteger(max) || max < 1 || max > 100) throw invalidParameter('MaxResults must be between 1 and 100.');
-  let offset = 0;
-  if (input.NextToken !== undefined) {
-    offset = Number.parseInt(Buffer.from(String(input.NextToken), 'base64url').toString(), 10);
-    if (!Number.isInteger(offset) || offset < 0) throw invalidParameter('The NextToken is invalid.');
-  }
-  const page = items.slice(offset, offset + max);
-  const nextOffset = offset + page.length;
-  return {
-    items: page,
-    next: nextOffset < items.length ? { NextToken: Buffer.from(String(nextOffset)).toString('base64url') } : {},
-  };
 }
 
 /** The random 6-character ARN suffix AWS appends to secret names. */
@@ -698,11 +520,6 @@ function arnSuffix(): string {
 /** The JSON protocol carries timestamps as epoch seconds. */
 function seconds(epochMillis: number): number {
   return epochMillis / 1000;
-}
-
-/** AWS reports LastAccessedDate rounded down to the day. */
-function startOfDay(epochMillis: number): number {
-  return epochMillis - (epochMillis % 86_400_000);
 }
 
 function defaultRotationFailure(error: unknown, event: RotationEvent): void {
@@ -720,13 +537,10 @@ const OPERATIONS = new Set([
   'PutSecretValue',
   'DescribeSecret',
   'UpdateSecretVersionStage',
-  'ListSecretVersionIds',
-  'ListSecrets',
   'RotateSecret',
-  'DeleteSecret',
-  'RestoreSecret',
 ] as const);
-type Operation = typeof OPERATIONS extends Set<infer T> ? T : never;
+/** The operations served: those the product and its tests send. */
+export type SecretsManagerOperation = typeof OPERATIONS extends Set<infer T> ? T : never;
 
 /** Starts the local Secrets Manager on 127.0.0.1. */
 export async function startLocalSecretsManager(options: LocalSecretsManagerOptions = {}): Promise<LocalSecretsManager> {
@@ -756,7 +570,7 @@ async function handleRequest(store: SecretStore, request: IncomingMessage, respo
   }
   const target = String(request.headers['x-amz-target'] ?? '');
   const [service, operation] = target.split('.');
-  if (service !== 'secretsmanager' || !operation || !OPERATIONS.has(operation as Operation)) {
+  if (service !== 'secretsmanager' || !operation || !OPERATIONS.has(operation as SecretsManagerOperation)) {
     return sendError(
       response,
       new SecretsManagerServiceError('UnknownOperationException', `Unsupported operation: ${target || '(none)'}`),
@@ -782,8 +596,9 @@ async function handleRequest(store: SecretStore, request: IncomingMessage, respo
       new SecretsManagerServiceError('SerializationException', 'The request body is not a JSON object.'),
     );
   }
+  store.options.onRequest?.(operation as SecretsManagerOperation, input);
   try {
-    const output = await store[operation as Operation](input);
+    const output = await store[operation as SecretsManagerOperation](input);
     send(response, 200, output);
   } catch (error) {
     if (error instanceof SecretsManagerServiceError) return sendError(response, error);

@@ -31,6 +31,7 @@ import { TableGateway } from '#control/table-gateway';
 import { TenantRepository } from '#control/tenants';
 import { saveDashboard } from '#admin/dashboards';
 import { createDataset, putRlsRules } from '#admin/datasets';
+import { declareRollup } from '#admin/rollups';
 import { validateEmbed } from '#admin/embeds';
 import { createTenant } from '#admin/tenants';
 import { importDataset } from '#datasets/import';
@@ -175,6 +176,20 @@ export const SALES_WIDGETS = [
   },
 ] as const;
 
+/**
+ * The rollups the demo dashboard needs: revenue and units per region and day. `region` is the
+ * RLS column (a viewer restricted to a region reads only its partition of the rollup); months
+ * and ISO weeks are merged from days, and the dashboard's date range is whole days.
+ */
+export const SALES_ROLLUPS = [
+  {
+    id: 'region-day',
+    dimensions: ['region'],
+    time: { column: 'date', granularity: 'day' },
+    measures: [{ op: 'count' }, { op: 'sum', column: 'revenue' }, { op: 'sum', column: 'units' }],
+  },
+] as const;
+
 /** One generated sales row, as imported (dates as `YYYY-MM-DD`). */
 export interface SalesRow {
   readonly date: string;
@@ -311,6 +326,16 @@ export async function seedDemo(input: SeedDemoInput): Promise<DemoSeedResult> {
     await ignoreConflict(() =>
       createDataset({ datasets }, { tenantId, datasetId: DEMO_DATASET_ID, name: 'Sales 2025', schema: SALES_SCHEMA }),
     );
+    // Declared before the import, so the import builds them; re-declared only when changed.
+    const declared = await datasets.require(tenantId, DEMO_DATASET_ID, { consistent: true });
+    for (const rollup of SALES_ROLLUPS) {
+      const existing = declared.rollups.find((r) => r.id === rollup.id);
+      const same =
+        existing &&
+        JSON.stringify([existing.dimensions, existing.time, existing.measures]) ===
+          JSON.stringify([rollup.dimensions, rollup.time, rollup.measures]);
+      if (!same) await declareRollup({ datasets, data }, tenantId, DEMO_DATASET_ID, rollup);
+    }
     const rows = generateSalesRows({
       seed: tenant.seed,
       products: PRODUCTS[key],
@@ -332,8 +357,8 @@ export async function seedDemo(input: SeedDemoInput): Promise<DemoSeedResult> {
     await putRlsRules({ datasets, rls }, tenantId, DEMO_DATASET_ID, [
       { column: 'region', source: { kind: 'identity', claim: 'custom:region' } },
     ]);
-    await saveDashboard(
-      { dashboards, datasets },
+    const saved = await saveDashboard(
+      { dashboards, datasets, rls },
       {
         tenantId,
         dashboardId: DEMO_DASHBOARD_ID,
@@ -341,6 +366,11 @@ export async function seedDemo(input: SeedDemoInput): Promise<DemoSeedResult> {
         parameters: SALES_PARAMETERS,
         widgets: SALES_WIDGETS as unknown as readonly unknown[],
       },
+    );
+    log(
+      `${tenantId}: widget sources ${Object.entries(saved.sources)
+        .map(([id, s]) => `${id}=${s.source}`)
+        .join(', ')}`,
     );
     // Saved on every start: the demo origin carries this run's port.
     await embeds.save(

@@ -9,7 +9,8 @@ import { createTable, localCredentials, startDynamoLocal } from '../local/dynamo
  * control/data tables named below.
  */
 export default async function setup(project: TestProject) {
-  const dynamo = await startDynamoLocal();
+  // The JVM competes with the whole suite for CPU: 3 minutes, unless DYNAMODB_LOCAL_START_TIMEOUT_MS says otherwise.
+  const dynamo = await startDynamoLocal(process.env.DYNAMODB_LOCAL_START_TIMEOUT_MS ? {} : { startTimeoutMs: 180_000 });
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: 'us-east-1',

@@ -2,8 +2,10 @@ import { QueryInvalid, ValidationFailed } from '#errors';
 import type { Dashboard, DashboardRepository } from '#control/dashboards';
 import type { Dataset, DatasetRepository } from '#control/datasets';
 import { assertResourceId, assertTenantId } from '#control/keys';
+import type { RlsRepository } from '#control/rls';
+import { explainWidgetSource, type WidgetSourceReport } from '#datasets/compiler';
 import { validateWidget, type Widget } from '#datasets/widget';
-import type { ParameterDefinition } from '#token/param-types';
+import type { EffectiveParameters, ParameterDefinition } from '#token/param-types';
 
 export const MAX_WIDGETS = 50;
 export const MAX_PARAMETERS = 30;
@@ -13,7 +15,12 @@ const PARAMETER_TYPES = new Set(['string', 'number', 'boolean', 'date', 'dateRan
 export interface DashboardAdminDeps {
   readonly dashboards: DashboardRepository;
   readonly datasets: DatasetRepository;
+  /** The RLS rules decide which rollups may serve a widget; without them every RLS column is unknown. */
+  readonly rls?: RlsRepository;
 }
+
+/** A saved dashboard and, per widget, the source the planner will read it from. */
+export type SavedDashboard = Dashboard & { readonly sources: Readonly<Record<string, WidgetSourceReport>> };
 
 /** An untrusted dashboard definition, as the admin API receives it. */
 export interface DashboardInput {
@@ -30,7 +37,7 @@ export interface DashboardInput {
  * widget (`details.widget`, or `details.widgetIndex` when it has no valid id); a widget over a
  * dataset the tenant does not have is `NOT_FOUND`.
  */
-export async function saveDashboard(deps: DashboardAdminDeps, input: DashboardInput): Promise<Dashboard> {
+export async function saveDashboard(deps: DashboardAdminDeps, input: DashboardInput): Promise<SavedDashboard> {
   const tenantId = assertTenantId(input.tenantId);
   const dashboardId = assertResourceId(input.dashboardId, 'dashboardId');
   if (typeof input.title !== 'string' || input.title.length === 0 || input.title.length > MAX_TITLE_LENGTH) {
@@ -64,7 +71,45 @@ export async function saveDashboard(deps: DashboardAdminDeps, input: DashboardIn
     if (ids.has(widget.id)) throw new QueryInvalid('duplicate widget id', { widget: widget.id });
     ids.add(widget.id);
   }
-  return deps.dashboards.save({ tenantId, dashboardId, title: input.title, parameters, widgets });
+  const saved = await deps.dashboards.save({ tenantId, dashboardId, title: input.title, parameters, widgets });
+  return { ...saved, sources: await widgetSources(deps, tenantId, widgets, parameters, datasets) };
+}
+
+/**
+ * Per widget, which source will serve it (`rollup:<id>` or `raw` with the reason), for a viewer
+ * restricted on every RLS column of its dataset and the default parameter values: what an author
+ * needs to see to add the rollup a widget lacks.
+ */
+async function widgetSources(
+  deps: DashboardAdminDeps,
+  tenantId: string,
+  widgets: readonly Widget[],
+  parameters: readonly ParameterDefinition[],
+  datasets: ReadonlyMap<string, Promise<Dataset>>,
+): Promise<Record<string, WidgetSourceReport>> {
+  const defaults: EffectiveParameters = Object.fromEntries(
+    parameters.flatMap((p) => (p.default !== undefined ? [[p.name, p.default]] : [])),
+  );
+  const rules = new Map<string, Promise<string[]>>();
+  const sources: Record<string, WidgetSourceReport> = {};
+  for (const widget of widgets) {
+    const dataset = await datasets.get(widget.datasetId)!;
+    let columns = rules.get(widget.datasetId);
+    if (!columns) {
+      columns = (deps.rls?.getRules(tenantId, widget.datasetId) ?? Promise.resolve(undefined)).then((found) =>
+        (found ?? []).map((rule) => rule.column),
+      );
+      rules.set(widget.datasetId, columns);
+    }
+    sources[widget.id] = explainWidgetSource({
+      schema: dataset.schema,
+      rollups: dataset.rollups,
+      rlsColumns: await columns,
+      widgetQuery: widget.query,
+      parameters: defaults,
+    });
+  }
+  return sources;
 }
 
 function validateParameters(input: readonly ParameterDefinition[]): ParameterDefinition[] {
@@ -75,6 +120,11 @@ function validateParameters(input: readonly ParameterDefinition[]): ParameterDef
   for (const parameter of input) {
     if (typeof parameter?.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(parameter.name)) {
       throw new ValidationFailed('parameters', 'every parameter needs a name matching ^[A-Za-z0-9_-]{1,64}$');
+    }
+    if (Object.hasOwn(Object.prototype, parameter.name) || parameter.name === 'prototype') {
+      // Names of Object.prototype members are refused everywhere a viewer names a parameter: a
+      // dashboard declaring one could never have it set.
+      throw new ValidationFailed(`parameters.${parameter.name}`, 'is a reserved name');
     }
     if (!PARAMETER_TYPES.has(parameter.type)) {
       throw new ValidationFailed(

@@ -64,6 +64,23 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     success: 200,
     successDescription: '`{ datasetId, rules }`',
   },
+  'GET /v1/admin/datasets/{datasetId}/rollups': {
+    path: schemas.datasetIdPath,
+    success: 200,
+    successDescription: '`{ datasetId, rollups: [{ id, dimensions, time?, measures, ready, items? }] }`',
+  },
+  'PUT /v1/admin/datasets/{datasetId}/rollups/{rollupId}': {
+    path: schemas.rollupPath,
+    body: schemas.rollupBody,
+    success: 200,
+    successDescription:
+      'The rollup `{ id, dimensions, time?, measures, ready, items? }`, built for the active version; readers use rows until it is ready',
+  },
+  'DELETE /v1/admin/datasets/{datasetId}/rollups/{rollupId}': {
+    path: schemas.rollupPath,
+    success: 204,
+    successDescription: 'Dropped; readers stop using it at once and its items are deleted',
+  },
   'GET /v1/admin/rls-mappings/{mappingId}': {
     path: schemas.mappingIdPath,
     success: 200,
@@ -76,7 +93,12 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     successDescription: 'The mapping',
   },
   'GET /v1/admin/dashboards': { success: 200, successDescription: '`{ dashboards }`' },
-  'POST /v1/admin/dashboards': { body: schemas.createDashboardBody, success: 201, successDescription: 'The dashboard' },
+  'POST /v1/admin/dashboards': {
+    body: schemas.createDashboardBody,
+    success: 201,
+    successDescription:
+      'The dashboard, with `sources: { <widgetId>: { source: "rollup:<id>" | "raw", reason? } }` (for a viewer restricted on every RLS column)',
+  },
   'GET /v1/admin/dashboards/{dashboardId}': {
     path: schemas.dashboardIdPath,
     success: 200,
@@ -86,7 +108,8 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     path: schemas.dashboardIdPath,
     body: schemas.dashboardBody,
     success: 200,
-    successDescription: 'The dashboard',
+    successDescription:
+      'The dashboard, with `sources: { <widgetId>: { source: "rollup:<id>" | "raw", reason? } }` (for a viewer restricted on every RLS column)',
   },
   'GET /v1/admin/embeds': { success: 200, successDescription: '`{ embeds }`' },
   'POST /v1/admin/embeds': { body: schemas.createEmbedBody, success: 201, successDescription: 'The embed' },

@@ -3,6 +3,7 @@ import { MAX_PARAMETERS, MAX_WIDGETS } from '#admin/dashboards';
 import { MAX_ALLOWED_ORIGINS } from '#admin/embeds';
 import { RESOURCE_ID_PATTERN } from '#control/keys';
 import { MAX_MAPPING_ENTRIES, MAX_RLS_RULES, MAX_VALUES_PER_ENTRY } from '#datasets/rls';
+import { MAX_ROLLUP_DIMENSIONS, MAX_ROLLUP_MEASURES, ROLLUP_ID_PATTERN } from '#datasets/rollups';
 import { COLUMN_NAME_PATTERN, MAX_COLUMNS, MAX_INDEXES } from '#datasets/schema';
 import { MAX_FILTERS, MAX_GROUP_BY, MAX_IN_VALUES, MAX_LIMIT, MAX_METRICS } from '#datasets/widget';
 import { ID_PATTERN, MAX_EMBED_TOKEN_BYTES, MAX_TOKEN_LIFETIME_SECONDS } from '#token/format';
@@ -253,7 +254,20 @@ export const auditQuery = z.strictObject({
   cursor: z.optional(str(2048)),
 });
 
+/** A rollup declaration; the id comes from the path. Columns are checked against the schema by the domain. */
+export const rollupBody = z.strictObject({
+  dimensions: list(columnName, MAX_ROLLUP_DIMENSIONS),
+  time: z.optional(z.strictObject({ column: columnName, granularity: z.enum(['day', 'hour']) })),
+  measures: z
+    .array(z.strictObject({ op: z.enum(['count', 'sum', 'min', 'max']), column: z.optional(columnName) }))
+    .check(z.minLength(1), z.maxLength(MAX_ROLLUP_MEASURES)),
+});
+
 export const datasetIdPath = z.strictObject({ datasetId: id });
+export const rollupPath = z.strictObject({
+  datasetId: id,
+  rollupId: z.string().check(z.regex(ROLLUP_ID_PATTERN, 'must be a rollup id')),
+});
 export const dashboardIdPath = z.strictObject({ dashboardId: id });
 export const embedIdPath = z.strictObject({ embedId: id });
 export const mappingIdPath = z.strictObject({ mappingId: id });

@@ -161,3 +161,44 @@ export interface RlsMapping {
   readonly id: string;
   readonly entries: readonly RlsMappingEntry[];
 }
+
+// Rollups (pre-aggregations of a dataset, stored beside its rows in the same version)
+
+export type RollupGranularity = 'day' | 'hour';
+export type RollupMeasureOp = 'count' | 'sum' | 'min' | 'max';
+
+/** One pre-aggregated measure; `count` without a column counts rows. `avg` is served as sum / count. */
+export interface RollupMeasure {
+  readonly op: RollupMeasureOp;
+  readonly column?: string;
+}
+
+/** A rollup as an admin declares it: group-by dimensions, an optional time bucket and measures. */
+export interface RollupDefinition {
+  readonly id: string;
+  /** Columns kept exactly; the first one partitions the rollup's items. */
+  readonly dimensions: readonly string[];
+  readonly time?: { readonly column: string; readonly granularity: RollupGranularity };
+  readonly measures: readonly RollupMeasure[];
+}
+
+/** The rollup items of one dataset version: where they are and how many there are. */
+export interface RollupBuild {
+  readonly version: string;
+  /** Every value of the first dimension present in that version (null: rows without it). */
+  readonly partitionValues: readonly (CellValue | null)[];
+  /** The same partitions as keys after the version prefix (`R#<id>#g<generation>#<enc(value)>`), for cleanup. */
+  readonly partitionKeys: readonly string[];
+  readonly itemCount: number;
+}
+
+/**
+ * A declared rollup on the dataset item. `generation` changes with every declaration and is part
+ * of the items' keys, so items of an earlier declaration are never read as this one's; `build`
+ * names the version the items were written for (readers use a rollup only when it is the
+ * version they read).
+ */
+export interface StoredRollup extends RollupDefinition {
+  readonly generation: number;
+  readonly build?: RollupBuild;
+}

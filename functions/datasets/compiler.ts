@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { QueryInvalid } from '#errors';
 import type { Dataset } from '#control/datasets';
+import type { StoredRollup } from '#control/records';
 import type { DateRange, EffectiveParameters, ParamValue } from '#token/param-types';
 import {
   type Predicate,
@@ -13,7 +14,15 @@ import {
   uniqueValues,
 } from './predicates.ts';
 import type { EffectiveRlsContext } from './rls.ts';
+import {
+  rollupCountAttribute,
+  rollupMaxAttribute,
+  rollupMinAttribute,
+  ROLLUP_ROWS,
+  rollupSumAttribute,
+} from './aggregate.ts';
 import { dataPartitionKey, indexPartitionKey, SORT_KEY_UPPER_SENTINEL, versionKeyPrefix } from './row-keys.ts';
+import { readyRollups, rollupCoverageGap, rollupKeyspace, rollupPartitions } from './rollups.ts';
 import { type ColumnType, type DatasetSchema, findColumn } from './schema.ts';
 import { type CellValue, coerceQueryValue, encodeKeyValue, isDateOnly, utcDayBounds } from './values.ts';
 import {
@@ -49,15 +58,21 @@ export interface DatasetSnapshot {
   readonly version: string | null;
   /** Every partition-column value present in that version. */
   readonly partitionValues: readonly CellValue[];
+  /** Rows in that version (the planner's cost estimate of raw reads). */
+  readonly rowCount?: number;
+  /** Rollups built for that version; the planner may answer aggregates from them. */
+  readonly rollups?: readonly StoredRollup[];
 }
 
-/** The compiler's view of a stored dataset: tenant, id, active version and its partition values. */
+/** The compiler's view of a stored dataset: tenant, id, active version, its partition values and ready rollups. */
 export function datasetSnapshot(dataset: Dataset): DatasetSnapshot {
   return {
     tenantId: dataset.tenantId,
     datasetId: dataset.datasetId,
     version: dataset.activeVersion,
     partitionValues: dataset.partitionValues,
+    rowCount: dataset.rowCount,
+    rollups: readyRollups(dataset.rollups, dataset.activeVersion),
   };
 }
 
@@ -65,6 +80,8 @@ export function datasetSnapshot(dataset: Dataset): DatasetSnapshot {
 export interface PlannedQuery {
   readonly IndexName?: string;
   readonly KeyConditionExpression: string;
+  /** False: newest first (a top-N read of a descending order). */
+  readonly ScanIndexForward?: boolean;
   readonly FilterExpression?: string;
   readonly ProjectionExpression: string;
   readonly ExpressionAttributeNames: Record<string, string>;
@@ -97,14 +114,30 @@ export interface QueryPlan {
   readonly output: OutputSpec;
   /** Hash of tenant, dataset version, effective RLS context, parameters and query: the only key a cache may use. */
   readonly cacheKey: string;
-  /** How the plan reads the data, for stats and tests: `table`, `gsi1`, `gsi2` or `none`. */
-  readonly access: 'table' | 'gsi1' | 'gsi2' | 'none';
+  /** Predicates the `FilterExpression` enforces (re-checked in memory when a read is shared without it). */
+  readonly pushed: readonly Predicate[];
+  /** How the plan reads the data, for stats and tests: `table`, `gsi1`, `gsi2`, `rollup` or `none`. */
+  readonly access: 'table' | 'gsi1' | 'gsi2' | 'rollup' | 'none';
+  /** Where the answer comes from: a rollup, or raw rows (with the reason no rollup could serve). */
+  readonly source: PlanSource;
+  /**
+   * Top-N pushdown of plain rows ordered by the sort key: each partition is read in key order
+   * (`ScanIndexForward` for the direction). When that order is the output order itself (one
+   * order key, on the table: rows tie-break by table key in the same direction, see
+   * `rowTieBreak`), a partition stops after `limit` matching rows (`exact`); otherwise it stops
+   * once `limit` rows matched and the sort value changed (ties at the cut are read whole).
+   */
+  readonly topN?: { readonly limit: number; readonly sortColumn: string; readonly exact: boolean };
   /**
    * `<tenant>#<dataset>#<version>#`: every item read must carry a table key with this prefix.
    * IAM checks only the key a request names (an index key); this checks the item itself.
    */
   readonly keyPrefix: string;
 }
+
+export type PlanSource =
+  | { readonly kind: 'raw'; readonly reason?: string }
+  | { readonly kind: 'rollup'; readonly rollupId: string };
 
 /**
  * Compiles a widget query for one viewer. Throws `QueryInvalid` when the query does not fit the
@@ -116,6 +149,8 @@ export function compileDatasetQuery(input: {
   readonly widgetQuery: WidgetQuery;
   readonly rls: EffectiveRlsContext;
   readonly parameters: EffectiveParameters;
+  /** False: never answer from rollups (benchmarks, comparisons). Default true. */
+  readonly useRollups?: boolean;
 }): QueryPlan {
   const { schema, dataset, rls, parameters } = input;
   const query = validateWidgetQuery(input.widgetQuery, schema);
@@ -133,9 +168,11 @@ export function compileDatasetQuery(input: {
     empty: true,
     queries: [],
     residual: [],
+    pushed: [],
     output,
     cacheKey,
     access: 'none',
+    source: { kind: 'raw' },
     keyPrefix: '',
   });
 
@@ -163,6 +200,17 @@ export function compileDatasetQuery(input: {
   const access = chooseAccess(schema, dataset, predicates);
   if (access.partitions.length === 0) return emptyPlan();
 
+  let rawReason: string | undefined;
+  if (output.kind === 'aggregate') {
+    const choice = chooseRollup(dataset, predicates, output, access, input.useRollups !== false);
+    if (choice.kind === 'rollup') {
+      return rollupPlan(schema, dataset, choice.rollup, predicates, output, cacheKey) ?? emptyPlan();
+    }
+    rawReason = choice.reason;
+  } else {
+    rawReason = 'plain rows are read from the rows themselves';
+  }
+
   const names = new NameRegistry();
   const values = new ValueRegistry();
   const keyPredicates = new Set<Predicate>(access.consumed);
@@ -173,13 +221,27 @@ export function compileDatasetQuery(input: {
   if (sortCondition.contradiction) return emptyPlan();
 
   const residual = predicates.filter((p) => p.rls === true);
+  const pushed: Predicate[] = [];
   const filterParts: string[] = [];
   for (const predicate of predicates) {
     if (keyPredicates.has(predicate)) continue;
     const expression = filterExpression(predicate, names, values);
-    if (expression) filterParts.push(expression);
-    else if (!predicate.rls) residual.push(predicate);
+    if (expression) {
+      filterParts.push(expression);
+      pushed.push(predicate);
+    } else if (!predicate.rls) residual.push(predicate);
   }
+  const topN =
+    output.kind === 'rows' && output.limit !== undefined && sortColumn && output.orderBy[0]?.key === sortColumn
+      ? {
+          limit: output.limit,
+          sortColumn,
+          // On the table the key is `<sort value>#<row id>`, so key order is (sort value, then
+          // table key): exactly the output order when the sort column is the only order key.
+          exact: access.index === undefined && output.orderBy.length === 1,
+        }
+      : undefined;
+  const descending = topN !== undefined && output.orderBy[0]?.direction === 'desc';
 
   const projected = new Set<string>(neededColumns(schema, output, residual));
   const projection = ['#pk', '#sk', ...[...projected].map((column) => names.name(column))].join(', ');
@@ -201,6 +263,7 @@ export function compileDatasetQuery(input: {
     return {
       ...(access.index !== undefined ? { IndexName: `gsi${access.index}` } : {}),
       KeyConditionExpression: `#kp = :kp${sortCondition.condition ? ` AND ${sortCondition.condition.expression}` : ''}`,
+      ...(descending ? { ScanIndexForward: false } : {}),
       ...(filterExpressionText ? { FilterExpression: filterExpressionText } : {}),
       ProjectionExpression: projection,
       ExpressionAttributeNames: { ...baseNames, ...names.all() },
@@ -212,10 +275,130 @@ export function compileDatasetQuery(input: {
     empty: false,
     queries,
     residual,
+    pushed,
     output,
     cacheKey,
     access: access.index === undefined ? 'table' : access.index === 1 ? 'gsi1' : 'gsi2',
+    source: { kind: 'raw', ...(rawReason ? { reason: rawReason } : {}) },
+    ...(topN ? { topN } : {}),
     keyPrefix: prefix,
+  };
+}
+
+type AggregateOutput = Extract<OutputSpec, { kind: 'aggregate' }>;
+
+/**
+ * The planner's choice between raw rows and the rollups built for this version: a rollup may
+ * serve only when it covers every predicate (RLS included), group and metric exactly; among
+ * those, the one with the fewest estimated items, if it reads no more than the raw rows would.
+ */
+function chooseRollup(
+  dataset: DatasetSnapshot,
+  predicates: readonly Predicate[],
+  output: AggregateOutput,
+  access: AccessChoice,
+  enabled: boolean,
+): { kind: 'rollup'; rollup: StoredRollup } | { kind: 'raw'; reason: string } {
+  const rollups = dataset.rollups ?? [];
+  if (!enabled) return { kind: 'raw', reason: 'rollups are turned off for this query' };
+  if (rollups.length === 0) return { kind: 'raw', reason: 'no rollup is built for this dataset version' };
+  const totalPartitions = Math.max(1, uniqueValues(dataset.partitionValues).length);
+  const rawEstimate = ((dataset.rowCount ?? Number.MAX_SAFE_INTEGER) * access.partitions.length) / totalPartitions;
+  const gaps: string[] = [];
+  let best: { rollup: StoredRollup; estimate: number } | undefined;
+  for (const rollup of rollups) {
+    const gap = rollupCoverageGap(rollup, { predicates, groupBy: output.groupBy, metrics: output.metrics });
+    if (gap) {
+      gaps.push(`${rollup.id}: ${gap}`);
+      continue;
+    }
+    const build = rollup.build!;
+    const estimate =
+      (build.itemCount * rollupPartitions(rollup, predicates).length) / Math.max(1, build.partitionValues.length);
+    if (!best || estimate < best.estimate) best = { rollup, estimate };
+  }
+  if (best && best.estimate <= rawEstimate) return { kind: 'rollup', rollup: best.rollup };
+  if (best) return { kind: 'raw', reason: `rollup ${best.rollup.id} would read more items than the rows` };
+  return { kind: 'raw', reason: `no rollup covers this query (${gaps.join('; ')})` };
+}
+
+/**
+ * The plan of an aggregate answered from a rollup: one `Query` per rollup partition the
+ * predicates on its first dimension admit, the time range as a key condition on the bucket, and
+ * every predicate (RLS included) re-checked in memory on every item, exactly as on rows.
+ * Undefined when nothing can match.
+ */
+function rollupPlan(
+  schema: DatasetSchema,
+  dataset: DatasetSnapshot,
+  rollup: StoredRollup,
+  predicates: readonly Predicate[],
+  output: AggregateOutput,
+  cacheKey: string,
+): QueryPlan | undefined {
+  const partitions = rollupPartitions(rollup, predicates);
+  if (partitions.length === 0) return undefined;
+  let range: ValueRange | undefined = {};
+  if (rollup.time) {
+    for (const predicate of predicates) {
+      if (predicate.column !== rollup.time.column || predicate.kind !== 'ranges' || predicate.ranges.length !== 1) {
+        continue;
+      }
+      range = intersectRanges(range, predicate.ranges[0]!);
+      if (!range) return undefined;
+    }
+  }
+  const names = new NameRegistry();
+  const attributes = new Set<string>([...rollup.dimensions, ...(rollup.time ? [rollup.time.column] : [])]);
+  for (const metric of output.metrics) {
+    if (!metric.column) {
+      attributes.add(ROLLUP_ROWS);
+      continue;
+    }
+    attributes.add(rollupCountAttribute(metric.column));
+    if (metric.op === 'sum' || metric.op === 'avg') attributes.add(rollupSumAttribute(metric.column));
+    if (metric.op === 'min') attributes.add(rollupMinAttribute(metric.column));
+    if (metric.op === 'max') attributes.add(rollupMaxAttribute(metric.column));
+  }
+  const projection = ['#pk', '#sk', ...[...attributes].map((attribute) => names.name(attribute))].join(', ');
+  const sortParts: string[] = [];
+  const sortValues: Record<string, string> = {};
+  if (range?.lower !== undefined) {
+    sortParts.push('#ks >= :kl');
+    sortValues[':kl'] = String(range.lower);
+  }
+  if (range?.upper !== undefined) {
+    sortParts.push('#ks <= :ku');
+    sortValues[':ku'] = String(range.upper);
+  }
+  const sortCondition =
+    sortParts.length === 2 ? '#ks BETWEEN :kl AND :ku' : sortParts.length === 1 ? sortParts[0] : undefined;
+  const prefix = versionKeyPrefix(dataset.tenantId, dataset.datasetId, dataset.version!);
+  const queries = partitions.map(
+    (partition): PlannedQuery => ({
+      KeyConditionExpression: `#kp = :kp${sortCondition ? ` AND ${sortCondition}` : ''}`,
+      ProjectionExpression: projection,
+      ExpressionAttributeNames: {
+        '#pk': 'pk',
+        '#sk': 'sk',
+        '#kp': 'pk',
+        ...(sortCondition ? { '#ks': 'sk' } : {}),
+        ...names.all(),
+      },
+      ExpressionAttributeValues: { ':kp': prefix + partition.key, ...sortValues },
+    }),
+  );
+  return {
+    schema,
+    empty: false,
+    queries,
+    residual: [...predicates],
+    pushed: [],
+    output,
+    cacheKey,
+    access: 'rollup',
+    source: { kind: 'rollup', rollupId: rollup.id },
+    keyPrefix: prefix + rollupKeyspace(rollup),
   };
 }
 
@@ -538,4 +721,50 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+/** Which source would serve a widget, and for raw rows why: what a dashboard author sees on save. */
+export interface WidgetSourceReport {
+  readonly source: string;
+  readonly reason?: string;
+}
+
+/**
+ * Explains the planner's choice for a widget without reading anything, for a typical viewer:
+ * one with a restricted (not `*`) grant on every column the dataset's RLS rules name, and the
+ * dashboard's default parameter values. Rollups are considered whether or not their build for
+ * the active version is finished. A viewer whose grants are `*` may be served by more rollups.
+ */
+export function explainWidgetSource(input: {
+  readonly schema: DatasetSchema;
+  readonly rollups: readonly StoredRollup[];
+  readonly rlsColumns: readonly string[];
+  readonly widgetQuery: WidgetQuery;
+  readonly parameters: EffectiveParameters;
+}): WidgetSourceReport {
+  const query = validateWidgetQuery(input.widgetQuery, input.schema);
+  const output = outputSpec(input.schema, query);
+  if (output.kind === 'rows') return { source: 'raw', reason: 'plain rows are read from the rows themselves' };
+  const predicates: Predicate[] = [...new Set(input.rlsColumns)].map((column) => ({
+    column,
+    kind: 'ranges',
+    ranges: [{}],
+    rls: true,
+  }));
+  for (const filter of query.filters ?? []) {
+    const predicate = filterPredicate(input.schema, filter, input.parameters);
+    if (predicate) predicates.push(predicate);
+  }
+  if (input.rollups.length === 0) return { source: 'raw', reason: 'the dataset declares no rollup' };
+  const gaps: string[] = [];
+  const covering = [...input.rollups]
+    .sort((a, b) => (a.build?.itemCount ?? Number.MAX_SAFE_INTEGER) - (b.build?.itemCount ?? Number.MAX_SAFE_INTEGER))
+    .find((rollup) => {
+      const gap = rollupCoverageGap(rollup, { predicates, groupBy: output.groupBy, metrics: output.metrics });
+      if (gap) gaps.push(`${rollup.id}: ${gap}`);
+      return gap === undefined;
+    });
+  return covering
+    ? { source: `rollup:${covering.id}` }
+    : { source: 'raw', reason: `no rollup covers this widget (${gaps.join('; ')})` };
 }

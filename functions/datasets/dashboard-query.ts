@@ -7,8 +7,8 @@ import type { TableGateway } from '#control/table-gateway';
 import type { Caller } from '#shared/identity';
 import type { EffectiveParameters } from '#token/param-types';
 import type { QueryResultCache } from './cache.ts';
-import { compileDatasetQuery, datasetSnapshot } from './compiler.ts';
-import { type ExecuteOptions, executeDatasetQuery, type QueryResult, type QueryStats } from './executor.ts';
+import { compileDatasetQuery, datasetSnapshot, type QueryPlan } from './compiler.ts';
+import { type ExecuteOptions, executeDatasetQueries, type QueryResult, type QueryStats } from './executor.ts';
 import { type EffectiveRlsContext, referencedMappingIds, resolveRlsContext } from './rls.ts';
 import type { WidgetQuery } from './widget.ts';
 
@@ -30,6 +30,8 @@ export interface QueryDependencies {
   readonly data: TableGateway;
   readonly cache?: QueryResultCache;
   readonly execute?: Omit<ExecuteOptions, 'table'>;
+  /** False: answer every widget from raw rows (benchmarks compare both). Default true. */
+  readonly useRollups?: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function runDashboardQuery(
   input: ViewerContext & { readonly dashboard: Dashboard; readonly widgetIds?: readonly string[] },
   deps: QueryDependencies,
   prefetched: PrefetchedReads = {},
-): Promise<{ widgets: Record<string, WidgetResult>; stats: Record<string, QueryStats> }> {
+): Promise<{ widgets: Record<string, WidgetResult>; stats: Record<string, QueryStats>; reads: QueryStats }> {
   if (input.dashboard.tenantId !== input.caller.tenantId) throw new NotFound('dashboard');
   const wanted = input.widgetIds ? new Set(input.widgetIds) : undefined;
   const widgets = input.dashboard.widgets.filter((widget) => !wanted || wanted.has(widget.id));
@@ -76,9 +78,10 @@ export async function runDashboardQuery(
 
   const results: Record<string, WidgetResult> = {};
   const stats: Record<string, QueryStats> = {};
+  const reads: QueryStats = { itemsRead: 0, rowsMatched: 0, consumedRead: 0, queries: 0, partitions: 0 };
   await Promise.all(
     [...byDataset.entries()].map(async ([datasetId, datasetWidgets]) => {
-      const outcome = await runOnDataset(
+      const { results: outcome, reads: datasetReads } = await runOnDataset(
         input,
         datasetId,
         datasetWidgets.map((widget) => widget.query),
@@ -90,9 +93,10 @@ export async function runDashboardQuery(
         results[widget.id] = { columns: result.columns, rows: result.rows, truncated: result.truncated };
         stats[widget.id] = result.stats;
       });
+      for (const field of Object.keys(reads) as (keyof QueryStats)[]) reads[field] += datasetReads[field];
     }),
   );
-  return { widgets: results, stats };
+  return { widgets: results, stats, reads };
 }
 
 /**
@@ -103,8 +107,8 @@ export async function queryDataset(
   input: ViewerContext & { readonly datasetId: string; readonly widgetQuery: WidgetQuery },
   deps: QueryDependencies,
 ): Promise<QueryResult> {
-  const [result] = await runOnDataset(input, input.datasetId, [input.widgetQuery], deps);
-  return result!;
+  const { results } = await runOnDataset(input, input.datasetId, [input.widgetQuery], deps);
+  return results[0]!;
 }
 
 /** The effective RLS context of a viewer on a dataset, from the stored rules and mappings. */
@@ -126,7 +130,7 @@ async function runOnDataset(
   queries: readonly WidgetQuery[],
   deps: QueryDependencies,
   prefetched: PrefetchedReads = {},
-): Promise<QueryResult[]> {
+): Promise<{ results: QueryResult[]; reads: QueryStats }> {
   // The tenant is always the caller's verified tenant: a widget cannot point into another tenant.
   const tenantId = viewer.caller.tenantId;
   // The RLS context and the dataset item are independent reads: fetch them together.
@@ -145,20 +149,45 @@ async function runOnDataset(
         widgetQuery,
         rls,
         parameters: viewer.parameters,
+        ...(deps.useRollups === false ? { useRollups: false } : {}),
       }),
     );
     const fromCache = plans.map((plan) => deps.cache?.get(plan.cacheKey));
-    const results = await Promise.all(
-      plans.map((plan, i) => fromCache[i] ?? executeDatasetQuery(plan, { ...deps.execute, table: deps.data })),
-    );
-    const readSomething = plans.some((plan, i) => !plan.empty && !fromCache[i]);
-    if (readSomething && (await deps.datasets.activeVersion(tenantId, datasetId)) !== dataset.activeVersion) {
-      continue; // An import switched versions while we read: read again on the new version.
+    const toRead = plans.filter((_plan, i) => !fromCache[i]);
+    const executed = await executeDatasetQueries(toRead, { ...deps.execute, table: deps.data });
+    let next = 0;
+    const results = plans.map((_plan, i) => fromCache[i] ?? executed.results[next++]!);
+    const read = toRead.filter((plan) => !plan.empty);
+    if (read.length > 0 && !(await sameVersionState(deps, tenantId, datasetId, dataset, read))) {
+      continue; // An import switched versions (or a rollup changed) while we read: read again.
     }
     plans.forEach((plan, i) => {
       if (!fromCache[i] && !plan.empty) deps.cache?.set(plan.cacheKey, results[i]!);
     });
-    return results;
+    return { results, reads: executed.reads };
   }
   throw new DependencyUnavailable({ cause: new Error('dataset version kept changing during the query') });
+}
+
+/**
+ * The seqlock check after reading: the version read is still the active one and every rollup a
+ * plan used still has the generation and build it was read with (a rollup dropped or redeclared
+ * meanwhile may have lost items under the reader).
+ */
+async function sameVersionState(
+  deps: QueryDependencies,
+  tenantId: string,
+  datasetId: string,
+  dataset: Dataset,
+  plans: readonly QueryPlan[],
+): Promise<boolean> {
+  const usedRollups = new Set(plans.flatMap((plan) => (plan.source.kind === 'rollup' ? [plan.source.rollupId] : [])));
+  if (usedRollups.size === 0) return (await deps.datasets.activeVersion(tenantId, datasetId)) === dataset.activeVersion;
+  const state = await deps.datasets.versionState(tenantId, datasetId);
+  if (!state || state.activeVersion !== dataset.activeVersion) return false;
+  return [...usedRollups].every((id) => {
+    const before = dataset.rollups.find((rollup) => rollup.id === id);
+    const now = state.rollups.find((rollup) => rollup.id === id);
+    return before && now && before.generation === now.generation && now.buildVersion === dataset.activeVersion;
+  });
 }

@@ -3,6 +3,7 @@ import { ImportRowsInvalid, ImportTooLarge } from '#errors';
 import type { Dataset, DatasetRepository, VersionRef } from '#control/datasets';
 import type { TableGateway } from '#control/table-gateway';
 import { batchWriteAll, deletePartitions } from './batch-write.ts';
+import { buildRollupItems } from './rollups.ts';
 import { buildRowItem, contentHash, dataPartitionKey, type Row, rowId, versionKeyPrefix } from './row-keys.ts';
 import { type DatasetSchema, isKeyColumn, MAX_KEY_STRING_LENGTH, MAX_STRING_LENGTH } from './schema.ts';
 import { type CellValue, compareValues, parseCell } from './values.ts';
@@ -53,6 +54,10 @@ export interface ImportSummary {
   readonly writeRetries: number;
   /** True when deleting an old version failed; it stays scheduled and the next import retries. */
   readonly cleanupPending: boolean;
+  /** Rollups built in this version, and their items. */
+  readonly rollups: readonly { readonly id: string; readonly items: number }[];
+  /** Rollups not built because their partitions would exceed the cap (readers use rows for them). */
+  readonly rollupsSkipped: readonly string[];
 }
 
 export const DEFAULT_MAX_ROWS = 1_000_000;
@@ -84,8 +89,12 @@ export async function importDataset(
   }
 
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
+  // The version name is only known once the lock is taken; rollup keys depend on it through the
+  // prefix only, so their partition suffixes are known (and recorded with the lock) beforehand.
+  const planned = buildRollupItems(schema, dataset.rollups, rows, '', '');
   const { version } = await options.datasets.acquireImportLock(dataset.tenantId, dataset.datasetId, {
     partitionValues,
+    rollupPartitionKeys: planned.built.flatMap((rollup) => rollup.build.partitionKeys),
     lockMs,
   });
   const prefix = versionKeyPrefix(dataset.tenantId, dataset.datasetId, version);
@@ -96,6 +105,13 @@ export async function importDataset(
     occurrences.set(hash, occurrence + 1);
     return { PutRequest: { Item: buildRowItem(schema, prefix, row, rowId(schema, row, occurrence)) } };
   });
+  // Rollup items go into the same version with the same writes, so the version switch publishes
+  // them together with the rows.
+  for (const item of planned.items) requests.push({ PutRequest: { Item: { ...item, pk: prefix + item.pk } } });
+  const rollups = {
+    built: planned.built.map((rollup) => ({ ...rollup, build: { ...rollup.build, version } })),
+    skipped: planned.skipped,
+  };
 
   let writeRetries = 0;
   let previous: VersionRef | undefined;
@@ -118,9 +134,14 @@ export async function importDataset(
       version,
       partitionValues,
       rowCount: rows.length,
+      rollups: rollups.built,
     });
   } catch (error) {
-    await options.datasets.abandonImport(dataset.tenantId, dataset.datasetId, { version, partitionValues });
+    await options.datasets.abandonImport(dataset.tenantId, dataset.datasetId, {
+      version,
+      partitionValues,
+      rollupPartitionKeys: rollups.built.flatMap((rollup) => rollup.build.partitionKeys),
+    });
     throw error;
   }
 
@@ -135,6 +156,8 @@ export async function importDataset(
     deletedItems: cleanup.deleted,
     writeRetries,
     cleanupPending: cleanup.pending,
+    rollups: rollups.built.map((rollup) => ({ id: rollup.id, items: rollup.build.itemCount })),
+    rollupsSkipped: rollups.skipped,
   };
 }
 
@@ -153,12 +176,19 @@ export async function cleanupRetiredVersions(
   let pending = false;
   for (const retired of dataset.retiredVersions) {
     // Never delete what readers are reading (a crashed import cannot retire the active version, but be certain).
-    if (retired.version === dataset.activeVersion || retired.version === dataset.importLock?.version) continue;
+    // Retired rollup partitions of the active version (a dropped rollup) are no longer read by anyone.
+    const activeRows = retired.version === dataset.activeVersion || retired.version === dataset.importLock?.version;
+    if (activeRows && !retired.rollupsOnly) continue;
     try {
       const prefix = versionKeyPrefix(tenantId, datasetId, retired.version);
-      const keys = retired.partitionValues.map((value) => dataPartitionKey(dataset.schema, prefix, value));
+      const keys = [
+        ...(retired.rollupsOnly
+          ? []
+          : retired.partitionValues.map((value) => dataPartitionKey(dataset.schema, prefix, value))),
+        ...(retired.rollupPartitionKeys ?? []).map((suffix) => prefix + suffix),
+      ];
       deleted += await deletePartitions(options.data, keys, { concurrency: options.concurrency ?? 4 });
-      await options.datasets.forgetRetiredVersion(tenantId, datasetId, retired.version);
+      await options.datasets.forgetRetiredVersion(tenantId, datasetId, retired);
     } catch {
       pending = true;
     }

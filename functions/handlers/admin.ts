@@ -1,6 +1,7 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { saveDashboard } from '#admin/dashboards';
 import { createDataset, putRlsMapping, putRlsRules } from '#admin/datasets';
+import { declareRollup, dropRollup, listRollups } from '#admin/rollups';
 import { createEmbed, updateEmbed } from '#admin/embeds';
 import { revoke } from '#admin/revocations';
 import { rotateSigningKeyNow } from '#admin/signing-keys';
@@ -16,6 +17,8 @@ import {
   importRowsBody,
   mappingIdPath,
   revocationBody,
+  rollupBody,
+  rollupPath,
   rlsMappingBody,
   rlsRulesBody,
   updateEmbedBody,
@@ -136,6 +139,28 @@ const routes: Record<string, RouteHandler> = {
       body: { datasetId, rules: await putRlsRules({ datasets, rls }, tenantId, datasetId, input.rules) },
     };
   }),
+  'GET /v1/admin/datasets/{datasetId}/rollups': admin(undefined, async (request, tenantId) => {
+    const { datasetId } = validate(datasetIdPath, request.pathParameters, 'path');
+    return { status: 200, body: { datasetId, rollups: await listRollups({ datasets }, tenantId, datasetId) } };
+  }),
+  'PUT /v1/admin/datasets/{datasetId}/rollups/{rollupId}': admin('admin.rollup.update', async (request, tenantId) => {
+    const { datasetId, rollupId } = validate(rollupPath, request.pathParameters, 'path');
+    const input = body(request, rollupBody);
+    const data = new TableGateway(writers.documentClient(tenantId), config.dataTable);
+    return {
+      status: 200,
+      body: await declareRollup({ datasets, data }, tenantId, datasetId, { id: rollupId, ...input }),
+    };
+  }),
+  'DELETE /v1/admin/datasets/{datasetId}/rollups/{rollupId}': admin(
+    'admin.rollup.delete',
+    async (request, tenantId) => {
+      const { datasetId, rollupId } = validate(rollupPath, request.pathParameters, 'path');
+      const data = new TableGateway(writers.documentClient(tenantId), config.dataTable);
+      await dropRollup({ datasets, data }, tenantId, datasetId, rollupId);
+      return { status: 204 };
+    },
+  ),
   'GET /v1/admin/rls-mappings/{mappingId}': admin(undefined, async (request, tenantId) => {
     const { mappingId } = validate(mappingIdPath, request.pathParameters, 'path');
     const mapping = (await rls.getMappings(tenantId, [mappingId])).get(mappingId);
@@ -154,7 +179,7 @@ const routes: Record<string, RouteHandler> = {
   'POST /v1/admin/dashboards': admin('admin.dashboard.create', async (request, tenantId) => {
     const input = body(request, createDashboardBody);
     if (await dashboards.get(tenantId, input.dashboardId)) throw new Conflict('The dashboard already exists.');
-    return { status: 201, body: await saveDashboard({ dashboards, datasets }, { tenantId, ...input }) };
+    return { status: 201, body: await saveDashboard({ dashboards, datasets, rls }, { tenantId, ...input }) };
   }),
   'GET /v1/admin/dashboards/{dashboardId}': admin(undefined, async (request, tenantId) => {
     const { dashboardId } = validate(dashboardIdPath, request.pathParameters, 'path');
@@ -166,7 +191,10 @@ const routes: Record<string, RouteHandler> = {
     const { dashboardId } = validate(dashboardIdPath, request.pathParameters, 'path');
     const input = body(request, dashboardBody);
     if (!(await dashboards.get(tenantId, dashboardId))) throw new NotFound('dashboard');
-    return { status: 200, body: await saveDashboard({ dashboards, datasets }, { tenantId, dashboardId, ...input }) };
+    return {
+      status: 200,
+      body: await saveDashboard({ dashboards, datasets, rls }, { tenantId, dashboardId, ...input }),
+    };
   }),
   'GET /v1/admin/embeds': admin(undefined, async (_request, tenantId) => ({
     status: 200,

@@ -42,11 +42,16 @@ export const CONTROL_PLANE_TIMEOUTS: ClientTimeouts = Object.freeze({
 /** The SDK client options for a timeout policy. */
 export function clientOptions(timeouts: ClientTimeouts): {
   maxAttempts: number;
-  requestHandler: { connectionTimeout: number; requestTimeout: number };
+  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: true };
 } {
   return {
     maxAttempts: timeouts.maxAttempts,
-    requestHandler: { connectionTimeout: timeouts.connectionTimeoutMs, requestTimeout: timeouts.requestTimeoutMs },
+    requestHandler: {
+      connectionTimeout: timeouts.connectionTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      // Without it the SDK only logs a warning when the request timeout passes and keeps waiting.
+      throwOnRequestTimeout: true,
+    },
   };
 }
 

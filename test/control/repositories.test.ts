@@ -103,8 +103,12 @@ describe('dashboards', () => {
     });
     await expect(save([widget({}, 'number')])).rejects.toMatchObject({ code: 'QUERY_INVALID' });
     await expect(save([{ ...widget({}), datasetId: 'ghost' }])).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    const saved = await save([widget({ filters: [{ column: 'at', op: 'between', value: { param: 'range' } }] })]);
+    const { sources, ...saved } = await save([
+      widget({ filters: [{ column: 'at', op: 'between', value: { param: 'range' } }] }),
+    ]);
+    // The stored dashboard is what was saved; the per-widget source report is only in the answer.
     expect(await dashboards.get('acme', 'main')).toEqual(saved);
+    expect(Object.keys(sources)).toEqual(saved.widgets.map((w) => w.id));
   });
 });
 

@@ -21,16 +21,19 @@ export const VIEWER_IFRAME = '[data-testid="embed-container"] iframe';
 
 /**
  * Starts the dev stack for one test file: a free port, quiet, its own web build, and the suite's
- * DynamoDB Local (vitest global setup) with tables of its own, so no second JVM has to start.
+ * DynamoDB Local (vitest global setup) with tables of its own, so no second JVM has to start
+ * (a test that stops or pauses DynamoDB passes its own `dynamoEndpoint`).
  */
-export async function startE2eStack(): Promise<{ stack: DevStack; cleanup: () => Promise<void> }> {
+export async function startE2eStack(
+  options: { dynamoEndpoint?: string } = {},
+): Promise<{ stack: DevStack; cleanup: () => Promise<void> }> {
   const webOutDir = await mkdtemp(join(tmpdir(), 'secure-embed-e2e-web-'));
   await mkdir(E2E_SCREENSHOT_DIR, { recursive: true });
   const stack = await startDevStack({
     port: 0,
     quiet: true,
     webOutDir,
-    dynamoEndpoint: inject('dynamoEndpoint'),
+    dynamoEndpoint: options.dynamoEndpoint ?? inject('dynamoEndpoint'),
     tablePrefix: `e2e-${process.pid}-${Date.now().toString(36)}`,
   });
   return {

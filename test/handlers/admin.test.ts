@@ -11,7 +11,7 @@ afterAll(async () => {
 });
 
 const admin = (
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   resource: string,
   options: {
     identity?: (typeof users)[keyof typeof users];
@@ -252,5 +252,97 @@ describe('admin API', () => {
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('VALIDATION_FAILED');
     expect((response.body.details as { field: string }).field).toBe(field);
+  });
+
+  it('declares, lists and drops rollups, and a saved dashboard says which source serves each widget', async () => {
+    // Prepare: a dataset with rows and an RLS rule on team
+    await admin('POST', '/v1/admin/datasets', { body: { datasetId: 'rolled', name: 'Rolled', schema } });
+    await admin('POST', '/v1/admin/datasets/{datasetId}/imports', {
+      pathParameters: { datasetId: 'rolled' },
+      body: { format: 'csv', content: 'day,team,score\n2025-01-01,red,3\n2025-01-02,blue,4\n2025-01-02,red,5\n' },
+    });
+    await admin('PUT', '/v1/admin/datasets/{datasetId}/rls-rules', {
+      pathParameters: { datasetId: 'rolled' },
+      body: { rules: [{ column: 'team', source: { kind: 'identity', claim: 'custom:team' } }] },
+    });
+    const path = { datasetId: 'rolled', rollupId: 'by-team-day' };
+    // Act: declare on the active version
+    const declared = await admin('PUT', '/v1/admin/datasets/{datasetId}/rollups/{rollupId}', {
+      pathParameters: path,
+      body: {
+        dimensions: ['team'],
+        time: { column: 'day', granularity: 'day' },
+        measures: [{ op: 'sum', column: 'score' }],
+      },
+    });
+    const invalid = await admin('PUT', '/v1/admin/datasets/{datasetId}/rollups/{rollupId}', {
+      pathParameters: { datasetId: 'rolled', rollupId: 'bad' },
+      body: { dimensions: ['nope'], measures: [{ op: 'count' }] },
+    });
+    const widgets = [
+      {
+        id: 'by-week',
+        type: 'line',
+        title: 'Score by week',
+        datasetId: 'rolled',
+        query: { groupBy: [{ column: 'day', bucket: 'week' }], metrics: [{ op: 'sum', column: 'score' }] },
+      },
+      {
+        id: 'avg',
+        type: 'number',
+        title: 'Average',
+        datasetId: 'rolled',
+        query: { metrics: [{ op: 'avg', column: 'score' }] },
+      },
+      {
+        id: 'max',
+        type: 'number',
+        title: 'Best',
+        datasetId: 'rolled',
+        query: { metrics: [{ op: 'max', column: 'score' }] },
+      },
+    ];
+    const saved = await admin('POST', '/v1/admin/dashboards', {
+      body: { dashboardId: 'rolled-board', title: 'Rolled', widgets },
+    });
+    const listed = await admin('GET', '/v1/admin/datasets/{datasetId}/rollups', {
+      pathParameters: { datasetId: 'rolled' },
+    });
+    const dropped = await admin('DELETE', '/v1/admin/datasets/{datasetId}/rollups/{rollupId}', {
+      pathParameters: path,
+    });
+    const after = await admin('GET', '/v1/admin/datasets/{datasetId}/rollups', {
+      pathParameters: { datasetId: 'rolled' },
+    });
+    const missing = await admin('DELETE', '/v1/admin/datasets/{datasetId}/rollups/{rollupId}', {
+      pathParameters: path,
+    });
+    // Assess
+    expect(declared.status).toBe(200);
+    expect(declared.body).toMatchObject({ id: 'by-team-day', ready: true, items: 3 });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.code).toBe('DATASET_SCHEMA_INVALID');
+    expect(saved.status).toBe(201);
+    expect(saved.body.sources).toEqual({
+      'by-week': { source: 'rollup:by-team-day' },
+      avg: { source: 'rollup:by-team-day' },
+      max: {
+        source: 'raw',
+        reason: 'no rollup covers this widget (by-team-day: metric max(score) is not a measure of the rollup)',
+      },
+    });
+    expect(listed.body.rollups).toEqual([
+      {
+        id: 'by-team-day',
+        dimensions: ['team'],
+        time: { column: 'day', granularity: 'day' },
+        measures: [{ op: 'sum', column: 'score' }],
+        ready: true,
+        items: 3,
+      },
+    ]);
+    expect(dropped.status).toBe(204);
+    expect(after.body.rollups).toEqual([]);
+    expect(missing.status).toBe(404);
   });
 });

@@ -1,15 +1,19 @@
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { uniqueTenantId } from '../token/fixtures.ts';
-import { type FakeSecretsManager, fakeSecretsManager } from '../keys/fake-secrets-manager.ts';
 import { keySetRepository, onboard } from '../keys/fixtures.ts';
+import { useLocalSecretsManager } from '../keys/local-secrets-manager.ts';
 
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 
-let sm: FakeSecretsManager;
+const sm = useLocalSecretsManager();
 let output: string[];
 beforeEach(() => {
-  sm = fakeSecretsManager();
   output = [];
   const capture = (chunk: unknown) => {
     output.push(String(chunk));
@@ -24,14 +28,23 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.restoreAllMocks();
-  sm.mock.restore();
 });
 
-/** Every private `d` ever stored in the fake secret. */
-function privateScalars(secretArn: string): string[] {
-  return [...sm.find(secretArn).versions.values()]
-    .map((v) => (v.secretString ? (JSON.parse(v.secretString).privateJwk.d as string) : undefined))
-    .filter((d): d is string => typeof d === 'string');
+/** Every private `d` stored in the secret's labelled versions (a pending version may have no value yet). */
+async function privateScalars(secretArn: string): Promise<string[]> {
+  const secrets = new SecretsManagerClient({});
+  const scalars: string[] = [];
+  for (const versionId of Object.keys(await sm.stages(secretArn))) {
+    const value = await secrets
+      .send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: versionId }))
+      .catch((error: unknown) => {
+        if (error instanceof ResourceNotFoundException) return undefined;
+        throw error;
+      });
+    if (value?.SecretString) scalars.push(JSON.parse(value.SecretString).privateJwk.d as string);
+  }
+  secrets.destroy();
+  return scalars;
 }
 
 function event(step: (typeof STEPS)[number], secretId: string, token: string): SecretsManagerRotationEvent {
@@ -44,7 +57,7 @@ describe('rotate-signing-key handler', () => {
     const { handler } = await import('../../functions/handlers/rotate-signing-key.ts');
     const tenantId = uniqueTenantId();
     const { secretArn } = await onboard(tenantId, () => Date.now() - 20 * 60_000);
-    const token = sm.startRotation(secretArn);
+    const token = await sm.startRotation(secretArn);
 
     // Act
     for (const step of STEPS) await handler(event(step, secretArn, token));
@@ -58,7 +71,7 @@ describe('rotate-signing-key handler', () => {
     const log = output.join('\n');
     expect(log).toContain('Rotation step done');
     expect(log).toContain(`${tenantId}.2`);
-    const scalars = privateScalars(secretArn);
+    const scalars = await privateScalars(secretArn);
     expect(scalars).toHaveLength(2);
     for (const d of scalars) expect(log).not.toContain(d);
     expect(log).not.toContain('"d"');
@@ -69,7 +82,7 @@ describe('rotate-signing-key handler', () => {
     const { handler } = await import('../../functions/handlers/rotate-signing-key.ts');
     const tenantId = uniqueTenantId();
     const { secretArn } = await onboard(tenantId, Date.now);
-    const token = sm.startRotation(secretArn);
+    const token = await sm.startRotation(secretArn);
 
     // Act
     const error = await handler(event('createSecret', secretArn, token)).catch((e: unknown) => e);
@@ -78,7 +91,7 @@ describe('rotate-signing-key handler', () => {
     expect(error).toMatchObject({ code: 'ROTATION_TOO_SOON' });
     const log = output.join('\n');
     expect(log).toContain('ROTATION_TOO_SOON');
-    for (const d of privateScalars(secretArn)) expect(log).not.toContain(d);
+    for (const d of await privateScalars(secretArn)) expect(log).not.toContain(d);
   });
 
   it('refuses a malformed event', async () => {

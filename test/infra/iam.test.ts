@@ -249,7 +249,7 @@ describe('function execution roles (exact statements)', () => {
     ]);
   });
 
-  it('admin writes the control table, starts rotations without reading keys, and writes data only through its writer role', () => {
+  it('admin writes the control table, starts rotations without reading keys, finds users by sub, and writes data only through its writer role', () => {
     expect(roleStatements(synth.templates.api, 'AdminFunctionRole')).toEqual([
       XRAY,
       logsOf('AdminFunctionLogGroup'),
@@ -270,6 +270,12 @@ describe('function execution roles (exact statements)', () => {
         Effect: 'Allow',
         Action: 'lambda:InvokeFunction',
         Resource: 'Data:RotateSigningKeyFunction.Arn',
+      },
+      {
+        Sid: 'UserPoolLookup',
+        Effect: 'Allow',
+        Action: 'cognito-idp:ListUsers',
+        Resource: 'Auth:UserPool.Arn',
       },
       {
         Sid: 'AssumeTenantDataWriter',

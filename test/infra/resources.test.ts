@@ -235,6 +235,7 @@ describe('functions', () => {
         'ROTATION_LAMBDA_ARN',
         'SIGNING_KEY_SECRET_PREFIX',
         'TENANT_DATA_WRITER_ROLE_ARN',
+        'USER_POOL_ID',
       ),
       // Public viewer: no origins list (it serves no CORS), no data, no secrets.
       ViewerFunction: withCommon('API_BASE_URL', 'CONTROL_TABLE_NAME', 'VIEWER_BASE_URL'),

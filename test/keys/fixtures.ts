@@ -38,7 +38,7 @@ export function clock(start: number) {
   };
 }
 
-/** Onboards a tenant through the real domain function (Secrets Manager mocked by the caller, DynamoDB Local). */
+/** Onboards a tenant through the real domain function (the local Secrets Manager the caller started, DynamoDB Local). */
 export async function onboard(tenantId: string, now: () => number) {
   return createTenantSigningKey({
     secrets: new SecretsManagerClient({}),

@@ -1,21 +1,21 @@
-import { GetSecretValueCommand, SecretsManagerClient, InternalServiceError } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+  InternalServiceError,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
 import { createPublicKeyDirectory } from '#keys/public-key-directory';
 import { createSigningKeyStore } from '#keys/signing-key-store';
 import type { PublishedKeySet } from '#keys/types';
 import { signEmbedToken } from '#token/sign';
 import { verifyEmbedToken } from '#token/verify';
 import { AUDIENCE, countingSource, ISSUER, keySetOf, makeKey, NOW, uniqueTenantId } from '../token/fixtures.ts';
-import { type FakeSecretsManager, fakeSecretsManager } from './fake-secrets-manager.ts';
 import { clock, countingReads, keySetRepository, onboard, PREFIX } from './fixtures.ts';
+import { useLocalSecretsManager } from './local-secrets-manager.ts';
 
-let sm: FakeSecretsManager;
-beforeEach(() => {
-  sm = fakeSecretsManager();
-});
-afterEach(() => {
-  sm.mock.restore();
-});
+const sm = useLocalSecretsManager();
 
 describe('a flood of random kids', () => {
   it('costs at most a handful of key reads and no Secrets Manager call on the validator side', async () => {
@@ -41,7 +41,7 @@ describe('a flood of random kids', () => {
     const source = countingReads(keySetRepository());
     const keys = createPublicKeyDirectory({ source, now: time.now });
     const [, payload, signature] = genuine.split('.');
-    const secretReadsBefore = sm.calls(GetSecretValueCommand);
+    const secretReadsBefore = sm.calls('GetSecretValue');
 
     // Act: 1,000 tokens with random kids of the caller's tenant over 30 s, plus 1,000 signatures
     const codes = new Map<string, number>();
@@ -63,8 +63,8 @@ describe('a flood of random kids', () => {
     // Assess: one read, then at most one refresh per 10 s; the signer read its secret once
     expect(Object.fromEntries(codes)).toEqual({ EMBED_TOKEN_KEY_UNKNOWN: 1000 });
     expect(source.reads).toBeLessThanOrEqual(4);
-    expect(sm.calls(GetSecretValueCommand) - secretReadsBefore).toBe(0);
-    expect(sm.calls(GetSecretValueCommand)).toBe(1);
+    expect(sm.calls('GetSecretValue') - secretReadsBefore).toBe(0);
+    expect(sm.calls('GetSecretValue')).toBe(1);
   });
 
   it('reads a tenant without a key set once (negative caching)', async () => {
@@ -211,7 +211,7 @@ describe('createSigningKeyStore', () => {
     const concurrent = await Promise.all(Array.from({ length: 100 }, () => store.getSigningKey(tenantId)));
     time.advance(5 * 60_000 - 1);
     await store.getSigningKey(tenantId);
-    const readsWithinTtl = sm.calls(GetSecretValueCommand);
+    const readsWithinTtl = sm.calls('GetSecretValue');
     time.advance(1);
     const afterTtl = await store.getSigningKey(tenantId);
 
@@ -219,9 +219,9 @@ describe('createSigningKeyStore', () => {
     expect(first).toMatchObject({ kid: `${tenantId}.1`, alg: 'ES256', tenantId });
     expect(concurrent.every((k) => k === first)).toBe(true);
     expect(readsWithinTtl).toBe(1);
-    expect(sm.calls(GetSecretValueCommand)).toBe(2);
+    expect(sm.calls('GetSecretValue')).toBe(2);
     expect(afterTtl.privateKey).toBe(first.privateKey);
-    expect(sm.mock.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({
+    expect(sm.inputs('GetSecretValue')[0]).toEqual({
       SecretId: `${PREFIX}${tenantId}`,
       VersionStage: 'AWSCURRENT',
     });
@@ -234,15 +234,19 @@ describe('createSigningKeyStore', () => {
     for (let i = 0; i < 100; i++) {
       await expect(store.getSigningKey(tenantId)).rejects.toMatchObject({ code: 'TENANT_NOT_ONBOARDED', status: 409 });
     }
-    expect(sm.calls(GetSecretValueCommand)).toBe(1);
+    expect(sm.calls('GetSecretValue')).toBe(1);
     time.advance(10_000);
     await expect(store.getSigningKey(tenantId)).rejects.toMatchObject({ code: 'TENANT_NOT_ONBOARDED' });
-    expect(sm.calls(GetSecretValueCommand)).toBe(2);
+    expect(sm.calls('GetSecretValue')).toBe(2);
   });
 
   it('maps a failing Secrets Manager to DEPENDENCY_UNAVAILABLE with the cause', async () => {
-    sm.mock.on(GetSecretValueCommand).rejects(new InternalServiceError({ message: 'Rate exceeded', $metadata: {} }));
-    const store = createSigningKeyStore({ secrets: new SecretsManagerClient({}), prefix: PREFIX, now: () => NOW });
+    // The service failing is injected on this one client.
+    const secrets = new SecretsManagerClient({});
+    mockClient(secrets)
+      .on(GetSecretValueCommand)
+      .rejects(new InternalServiceError({ message: 'Rate exceeded', $metadata: {} }));
+    const store = createSigningKeyStore({ secrets, prefix: PREFIX, now: () => NOW });
     const error = await store.getSigningKey(uniqueTenantId()).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', status: 503 });
     expect((error as Error).cause).toBeInstanceOf(InternalServiceError);
@@ -253,8 +257,9 @@ describe('createSigningKeyStore', () => {
     const a = uniqueTenantId();
     const b = uniqueTenantId();
     await onboard(b, () => NOW);
-    const bValue = [...sm.find(`${PREFIX}${b}`).versions.values()][0]!.secretString;
-    sm.mock.on(GetSecretValueCommand, { SecretId: `${PREFIX}${a}` }).resolves({ SecretString: bValue });
+    const secrets = new SecretsManagerClient({});
+    const bValue = (await secrets.send(new GetSecretValueCommand({ SecretId: `${PREFIX}${b}` }))).SecretString;
+    await secrets.send(new CreateSecretCommand({ Name: `${PREFIX}${a}`, SecretString: bValue }));
     const store = createSigningKeyStore({ secrets: new SecretsManagerClient({}), prefix: PREFIX, now: () => NOW });
 
     // Act + Assess

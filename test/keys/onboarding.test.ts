@@ -1,21 +1,15 @@
-import { CreateSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
 import { createTenantSigningKey } from '#keys/onboarding';
 import { createPublicKeyDirectory } from '#keys/public-key-directory';
 import { createSigningKeyStore } from '#keys/signing-key-store';
 import { signEmbedToken } from '#token/sign';
 import { verifyEmbedToken } from '#token/verify';
 import { AUDIENCE, ISSUER, NOW, uniqueTenantId } from '../token/fixtures.ts';
-import { type FakeSecretsManager, fakeSecretsManager } from './fake-secrets-manager.ts';
 import { keySetRepository, onboard, PREFIX, ROTATION_LAMBDA_ARN } from './fixtures.ts';
+import { useLocalSecretsManager } from './local-secrets-manager.ts';
 
-let sm: FakeSecretsManager;
-beforeEach(() => {
-  sm = fakeSecretsManager();
-});
-afterEach(() => {
-  sm.mock.restore();
-});
+const sm = useLocalSecretsManager();
 
 describe('createTenantSigningKey', () => {
   it('creates the secret with key 1 as AWSCURRENT, publishes its public key and turns on rotation', async () => {
@@ -27,7 +21,7 @@ describe('createTenantSigningKey', () => {
 
     // Assess
     expect(created.kid).toBe(`${tenantId}.1`);
-    const create = sm.mock.commandCalls(CreateSecretCommand)[0]!.args[0].input;
+    const create = sm.inputs('CreateSecret')[0]!;
     expect(create.Name).toBe(`${PREFIX}${tenantId}`);
     expect(create.Tags).toEqual([{ Key: 'tenant', Value: tenantId }]);
     const secretValue = JSON.parse(create.SecretString!);
@@ -47,12 +41,15 @@ describe('createTenantSigningKey', () => {
       },
     ]);
 
-    expect(sm.mock.commandCalls(RotateSecretCommand)[0]!.args[0].input).toEqual({
+    expect(sm.inputs('RotateSecret')[0]).toEqual({
       SecretId: created.secretArn,
       RotationLambdaARN: ROTATION_LAMBDA_ARN,
       RotationRules: { AutomaticallyAfterDays: 30 },
       RotateImmediately: false,
+      ClientRequestToken: expect.any(String),
     });
+    // No rotation ran: key 1 is the only version.
+    expect(await sm.stages(created.secretArn)).toEqual({ [create.ClientRequestToken!]: ['AWSCURRENT'] });
   });
 
   it('yields a key the signer signs with and validators verify with', async () => {
@@ -100,7 +97,7 @@ describe('createTenantSigningKey', () => {
       schedule: { scheduleExpression: 'rate(7 days)' },
       now: () => NOW,
     });
-    expect(sm.mock.commandCalls(RotateSecretCommand)[0]!.args[0].input.RotationRules).toEqual({
+    expect(sm.inputs('RotateSecret')[0]!.RotationRules).toEqual({
       ScheduleExpression: 'rate(7 days)',
     });
   });
@@ -122,6 +119,6 @@ describe('createTenantSigningKey', () => {
         ...overrides,
       }),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { field } });
-    expect(sm.calls(CreateSecretCommand)).toBe(0);
+    expect(sm.calls('CreateSecret')).toBe(0);
   });
 });

@@ -1,28 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import {
+  CreateSecretCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPublicKeyDirectory } from '#keys/public-key-directory';
 import { createSigningKeyRotation, type RotationStep } from '#keys/rotation';
 import { createSigningKeyStore } from '#keys/signing-key-store';
 import { signEmbedToken } from '#token/sign';
 import { verifyEmbedToken } from '#token/verify';
 import { AUDIENCE, ISSUER, NOW, uniqueTenantId } from '../token/fixtures.ts';
-import { type FakeSecretsManager, fakeSecretsManager } from './fake-secrets-manager.ts';
 import { clock, keySetRepository, onboard, PREFIX } from './fixtures.ts';
+import { useLocalSecretsManager } from './local-secrets-manager.ts';
 
 const STEPS: RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 const MINUTE = 60_000;
 
-let sm: FakeSecretsManager;
-beforeEach(() => {
-  sm = fakeSecretsManager();
-});
-afterEach(() => {
-  sm.mock.restore();
-});
+const sm = useLocalSecretsManager();
+
+type RotationFixture = Awaited<ReturnType<typeof rotationFixture>>;
 
 /** An onboarded tenant, its rotation runner, a signer store and a validator directory on one clock. */
 async function rotationFixture() {
@@ -43,11 +41,11 @@ async function rotationFixture() {
     viewer,
     newStore,
     newDirectory,
-    async rotate() {
-      const token = sm.startRotation(secretArn);
-      for (const step of STEPS) await rotation.runStep({ step, secretId: secretArn, clientRequestToken: token });
-      sm.completeRotation(secretArn);
-      return token;
+    /** A whole rotation: RotateSecret, the service running each step through the rotation. */
+    rotate() {
+      return sm.rotate(secretArn, (event) =>
+        rotation.runStep({ step: event.Step, secretId: event.SecretId, clientRequestToken: event.ClientRequestToken }),
+      );
     },
     async signNow(lifetimeSeconds = 600) {
       return (
@@ -96,7 +94,7 @@ describe('signing key rotation', () => {
     f.time.advance(20 * MINUTE);
 
     // Act
-    const token = sm.startRotation(f.secretArn);
+    const token = await sm.startRotation(f.secretArn);
     const outcomes = [];
     for (const step of STEPS)
       outcomes.push(await f.rotation.runStep({ step, secretId: f.secretArn, clientRequestToken: token }));
@@ -105,7 +103,9 @@ describe('signing key rotation', () => {
     expect(outcomes.map((o) => o.result)).toEqual(['created', 'published', 'tested', 'finished']);
     expect(outcomes.every((o) => o.kid === `${f.tenantId}.2`)).toBe(true);
     expect(await f.statuses()).toEqual({ [`${f.tenantId}.1`]: 'previous', [`${f.tenantId}.2`]: 'current' });
-    const stages = Object.fromEntries([...sm.find(f.secretArn).versions].map(([id, v]) => [id, [...v.stages].sort()]));
+    const stages = Object.fromEntries(
+      Object.entries(await sm.stages(f.secretArn)).map(([id, labels]) => [id, [...labels].sort()]),
+    );
     expect(stages[token]).toEqual(['AWSCURRENT', 'AWSPENDING']);
     expect(Object.values(stages)).toContainEqual(['AWSPREVIOUS']);
     await expect(f.newStore().getSigningKey(f.tenantId)).resolves.toMatchObject({ kid: `${f.tenantId}.2` });
@@ -114,7 +114,7 @@ describe('signing key rotation', () => {
   it('publishes the pending key before anything can sign with it', async () => {
     const f = await rotationFixture();
     f.time.advance(20 * MINUTE);
-    const token = sm.startRotation(f.secretArn);
+    const token = await sm.startRotation(f.secretArn);
     await f.rotation.runStep({ step: 'createSecret', secretId: f.secretArn, clientRequestToken: token });
     await f.rotation.runStep({ step: 'setSecret', secretId: f.secretArn, clientRequestToken: token });
     expect(await f.statuses()).toEqual({ [`${f.tenantId}.1`]: 'current', [`${f.tenantId}.2`]: 'pending' });
@@ -159,7 +159,7 @@ describe('signing key rotation', () => {
     // Prepare
     const f = await rotationFixture();
     f.time.advance(20 * MINUTE);
-    const token = sm.startRotation(f.secretArn);
+    const token = await sm.startRotation(f.secretArn);
 
     // Act: each step twice
     const results = [];
@@ -180,8 +180,8 @@ describe('signing key rotation', () => {
       'finished',
       'already-finished',
     ]);
-    expect(sm.calls(PutSecretValueCommand)).toBe(1);
-    expect(sm.calls(UpdateSecretVersionStageCommand)).toBe(1);
+    expect(sm.calls('PutSecretValue')).toBe(1);
+    expect(sm.calls('UpdateSecretVersionStage')).toBe(1);
     const set = await keySetRepository().getKeySet(f.tenantId, { consistent: true });
     expect(set?.revision).toBe(3);
   });
@@ -190,10 +190,12 @@ describe('signing key rotation', () => {
     // Prepare: the stage moved but publishing failed (simulated by moving the stage by hand)
     const f = await rotationFixture();
     f.time.advance(20 * MINUTE);
-    const token = sm.startRotation(f.secretArn);
+    const token = await sm.startRotation(f.secretArn);
     for (const step of STEPS.slice(0, 3))
       await f.rotation.runStep({ step, secretId: f.secretArn, clientRequestToken: token });
-    const current = [...sm.find(f.secretArn).versions].find(([, v]) => v.stages.has('AWSCURRENT'))![0];
+    const current = Object.entries(await sm.stages(f.secretArn)).find(([, labels]) =>
+      labels.includes('AWSCURRENT'),
+    )![0];
     await new SecretsManagerClient({}).send(
       new UpdateSecretVersionStageCommand({
         SecretId: f.secretArn,
@@ -218,21 +220,29 @@ describe('signing key rotation', () => {
   it('refuses to start a rotation sooner than one token lifetime plus one cache TTL after the last', async () => {
     const f = await rotationFixture();
     f.time.advance(14 * MINUTE);
-    const token = sm.startRotation(f.secretArn);
+    const token = await sm.startRotation(f.secretArn);
     await expect(
       f.rotation.runStep({ step: 'createSecret', secretId: f.secretArn, clientRequestToken: token }),
     ).rejects.toMatchObject({ code: 'ROTATION_TOO_SOON', status: 409 });
-    expect(sm.calls(PutSecretValueCommand)).toBe(0);
+    expect(sm.calls('PutSecretValue')).toBe(0);
   });
 
   it('never reuses the kid of an abandoned pending key', async () => {
     // Prepare: a rotation published key 2 as pending, then was abandoned
     const f = await rotationFixture();
     f.time.advance(20 * MINUTE);
-    const abandoned = sm.startRotation(f.secretArn);
+    const abandoned = await sm.startRotation(f.secretArn);
     for (const step of STEPS.slice(0, 2)) {
       await f.rotation.runStep({ step, secretId: f.secretArn, clientRequestToken: abandoned });
     }
+    // Abandoning it means clearing its AWSPENDING label, as AWS documents; until then RotateSecret refuses.
+    await new SecretsManagerClient({}).send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: f.secretArn,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: abandoned,
+      }),
+    );
 
     // Act
     await f.rotate();
@@ -248,37 +258,56 @@ describe('signing key rotation', () => {
   it('fails testSecret when the pending key was not published', async () => {
     const f = await rotationFixture();
     f.time.advance(20 * MINUTE);
-    const token = sm.startRotation(f.secretArn);
+    const token = await sm.startRotation(f.secretArn);
     await f.rotation.runStep({ step: 'createSecret', secretId: f.secretArn, clientRequestToken: token });
     await expect(
       f.rotation.runStep({ step: 'testSecret', secretId: f.secretArn, clientRequestToken: token }),
     ).rejects.toMatchObject({ code: 'SIGNING_KEY_ROTATION_FAILED' });
   });
 
-  it.each([
+  it.each<[string, (f: RotationFixture) => Promise<{ secretId: string; token: string }>]>([
     [
       'rotation is not enabled',
-      (s: FakeSecretsManager, arn: string) => {
-        s.find(arn).rotationEnabled = false;
-        return s.startRotation(arn);
+      async () => {
+        // A tenant's signing key secret on which rotation was never turned on, with a pending version.
+        const secrets = new SecretsManagerClient({});
+        const created = await secrets.send(
+          new CreateSecretCommand({ Name: `${PREFIX}${uniqueTenantId()}`, SecretString: '{}' }),
+        );
+        const token = randomUUID();
+        await secrets.send(
+          new PutSecretValueCommand({
+            SecretId: created.ARN,
+            ClientRequestToken: token,
+            SecretString: '{}',
+            VersionStages: ['AWSPENDING'],
+          }),
+        );
+        return { secretId: created.ARN!, token };
       },
     ],
-    ['the version is unknown', () => '00000000-0000-4000-8000-000000000000'],
+    ['the version is unknown', async (f) => ({ secretId: f.secretArn, token: '00000000-0000-4000-8000-000000000000' })],
     [
       'the version is neither pending nor current',
-      (s: FakeSecretsManager, arn: string) => {
-        const token = s.startRotation(arn);
-        s.find(arn).versions.get(token)!.stages.clear();
-        s.find(arn).versions.get(token)!.stages.add('AWSPREVIOUS');
-        return token;
+      async (f) => {
+        const token = randomUUID();
+        await new SecretsManagerClient({}).send(
+          new PutSecretValueCommand({
+            SecretId: f.secretArn,
+            ClientRequestToken: token,
+            SecretString: '{}',
+            VersionStages: ['AWSPREVIOUS'],
+          }),
+        );
+        return { secretId: f.secretArn, token };
       },
     ],
   ])('refuses to run a step when %s', async (_name, prepare) => {
     const f = await rotationFixture();
     f.time.advance(20 * MINUTE);
-    const token = prepare(sm, f.secretArn);
+    const { secretId, token } = await prepare(f);
     await expect(
-      f.rotation.runStep({ step: 'createSecret', secretId: f.secretArn, clientRequestToken: token }),
+      f.rotation.runStep({ step: 'createSecret', secretId, clientRequestToken: token }),
     ).rejects.toMatchObject({ code: 'SIGNING_KEY_ROTATION_FAILED' });
   });
 
@@ -290,7 +319,7 @@ describe('signing key rotation', () => {
       prefix: 'other/prefix/',
       now: f.time.now,
     });
-    const token = sm.startRotation(f.secretArn);
+    const token = await sm.startRotation(f.secretArn);
     await expect(
       rotation.runStep({ step: 'createSecret', secretId: f.secretArn, clientRequestToken: token }),
     ).rejects.toMatchObject({ code: 'SIGNING_KEY_ROTATION_FAILED' });

@@ -310,3 +310,110 @@ describe('a refused enum value is answered with the allowed values', () => {
     });
   });
 });
+
+describe('a revocation must name something the tenant has', () => {
+  it('POST /v1/admin/revocations refuses a sub that is no user of any tenant with 404', async () => {
+    const answer = await send(
+      'POST',
+      '/v1/admin/revocations',
+      admin,
+      JSON.stringify({ scope: 'user', sub: '00000000-0000-4000-8000-00000000dead' }),
+    );
+    expectError(answer, 404, { code: 'NOT_FOUND', message: 'The user was not found.', details: { resource: 'user' } });
+  });
+
+  it("POST /v1/admin/revocations refuses another tenant's user with the same 404", async () => {
+    const gina = stack.subs.gina as string;
+    const answer = await send('POST', '/v1/admin/revocations', admin, JSON.stringify({ scope: 'user', sub: gina }));
+    expectError(answer, 404, { code: 'NOT_FOUND', message: 'The user was not found.', details: { resource: 'user' } });
+  });
+
+  it('POST /v1/admin/revocations refuses an embed the tenant does not have with 404', async () => {
+    const answer = await send(
+      'POST',
+      '/v1/admin/revocations',
+      admin,
+      JSON.stringify({ scope: 'embed', embedId: 'no-such-embed' }),
+    );
+    expectError(answer, 404, {
+      code: 'NOT_FOUND',
+      message: 'The embed was not found.',
+      details: { resource: 'embed' },
+    });
+  });
+
+  it("POST /v1/admin/revocations revokes a user of the admin's own tenant (201)", async () => {
+    const bob = stack.subs.bob as string;
+    const answer = await send('POST', '/v1/admin/revocations', admin, JSON.stringify({ scope: 'user', sub: bob }));
+    expect(answer.status).toBe(201);
+    expect(answer.body).toMatchObject({ scope: 'user', sub: bob, revokedBefore: expect.any(Number) });
+  });
+});
+
+describe('a dashboard error names the widget', () => {
+  const dashboard = (widgets: unknown[]) =>
+    JSON.stringify({ dashboardId: 'contract-board', title: 'Contract board', widgets });
+  const widget = (id: string, query: unknown, type = 'table') => ({
+    id,
+    type,
+    title: id,
+    datasetId: 'sales',
+    query,
+  });
+
+  it('POST /v1/admin/dashboards names the widget whose query uses an unknown column', async () => {
+    const answer = await send(
+      'POST',
+      '/v1/admin/dashboards',
+      admin,
+      dashboard([widget('fine', { columns: ['region'] }), widget('broken', { columns: ['nope'] })]),
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({
+      code: 'QUERY_INVALID',
+      details: { widget: 'broken', column: 'nope' },
+      requestId: answer.requestId,
+    });
+    expect(answer.body.message).toMatch(/^The query of widget "broken" is invalid: /);
+  });
+
+  it('POST /v1/admin/dashboards names the widget whose type cannot be drawn from its query', async () => {
+    const answer = await send(
+      'POST',
+      '/v1/admin/dashboards',
+      admin,
+      dashboard([widget('kpi', { columns: ['region'] }, 'number')]),
+    );
+    expectError(answer, 400, {
+      code: 'QUERY_INVALID',
+      message: 'The query of widget "kpi" is invalid: a number widget needs metrics and no group by.',
+      details: { widget: 'kpi' },
+    });
+  });
+
+  it('POST /v1/admin/dashboards points at a widget without a valid id by its position in the body', async () => {
+    const answer = await send(
+      'POST',
+      '/v1/admin/dashboards',
+      admin,
+      dashboard([widget('first', { columns: ['region'] }), { ...widget('x', {}), id: 'bad id!' }]),
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'widgets.1.id' } });
+  });
+});
+
+describe('a dashboard cannot declare a parameter no viewer could set', () => {
+  it.each(['__proto__', 'constructor', 'prototype', 'toString'])(
+    'POST /v1/admin/dashboards refuses a parameter named %s',
+    async (name) => {
+      const body = `{"dashboardId":"reserved","title":"Reserved","parameters":[{"name":${JSON.stringify(name)},"type":"string"}],"widgets":[]}`;
+      const answer = await send('POST', '/v1/admin/dashboards', admin, body);
+      expectError(answer, 400, {
+        code: 'VALIDATION_FAILED',
+        message: `Invalid request: "parameters.${name}" is a reserved name.`,
+        details: { field: `parameters.${name}`, reason: 'is a reserved name' },
+      });
+    },
+  );
+});
