@@ -48,6 +48,9 @@ export const LAMBDA_CREDENTIALS_MODULE = fileURLToPath(
   new URL('../functions/shared/lambda-credentials.ts', import.meta.url),
 );
 
+/** `process.env` and `process.versions` without Node's ES module facade of `node:process`. */
+export const PROCESS_MODULE = fileURLToPath(new URL('../functions/shared/process-module.ts', import.meta.url));
+
 /**
  * The SDK's event-stream support, which its protocols load with a dynamic `import()` only for an
  * operation whose input or output is an event stream. No operation of DynamoDB, STS, Secrets
@@ -73,9 +76,13 @@ export const LAMBDA_BUNDLE_OPTIONS: LambdaBundleOptions = Object.freeze({
     '--legal-comments': 'none',
     '--tree-shaking': 'true',
   }),
-  // Lambda always hands the role's credentials over in the environment: the SDK's full default
-  // provider chain would be ~135 KB of code that can never run there.
-  alias: Object.freeze({ '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_MODULE }),
+  alias: Object.freeze({
+    // Lambda always hands the role's credentials over in the environment: the SDK's full default
+    // provider chain would be ~135 KB of code that can never run there.
+    '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_MODULE,
+    // The same values as the built-in module, without the facade that creates stdin and stdout.
+    'node:process': PROCESS_MODULE,
+  }),
 });
 
 /**

@@ -6,6 +6,7 @@ import {
   BUNDLE_FILE_NAME,
   LAMBDA_BUNDLE_OPTIONS,
   lambdaBuildOptions,
+  PROCESS_MODULE,
   UNBUNDLED_SDK_CAPABILITY,
 } from '../../lib/bundling.ts';
 import { EMBED_FUNCTION_NAMES, type EmbedFunctionName, handlerEntry } from '../../lib/functions.ts';
@@ -66,6 +67,17 @@ describe('Lambda bundles', () => {
     expect(
       files.filter((path) => /^functions\/(datasets|token|admin|embed|api)\/|^functions\/control\/rls\.ts$/.test(path)),
     ).toEqual([]);
+  });
+
+  it.each(EMBED_FUNCTION_NAMES)('%s reads process.env and versions without importing node:process', (name) => {
+    expect(externalImportsOf(name, 'node:process')).toEqual([]);
+  });
+
+  it('the node:process substitute exports the very objects the global process holds', async () => {
+    const substitute = (await import(PROCESS_MODULE)) as Record<string, unknown>;
+    expect(Object.keys(substitute).sort()).toEqual(['env', 'versions']);
+    expect(substitute.env).toBe(process.env);
+    expect(substitute.versions).toBe(process.versions);
   });
 
   it('leave out only the SDK event-stream support', () => {
