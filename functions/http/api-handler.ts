@@ -66,7 +66,14 @@ export function createApiHandler(options: ApiHandlerOptions) {
     } catch (thrown) {
       const error = toEmbedError(thrown);
       if (error.status >= 500) {
-        options.logger.error('request failed', { routeKey, requestId, code: error.code, error: thrown as Error });
+        // The log gets what went wrong underneath (the SDK error behind a 503, the defect behind a
+        // 500); an EmbedError itself serialises to its caller-safe `{ code, message }` only.
+        options.logger.error('request failed', {
+          routeKey,
+          requestId,
+          code: error.code,
+          cause: error === thrown ? error.cause : thrown,
+        });
       } else {
         options.logger.info('request refused', { routeKey, requestId, code: error.code, status: error.status });
       }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '#http/observability';
 import { EmbedRepository } from '#control/embeds';
 import { documentClient } from '#shared/clients';
 import { createViewerHandler } from '../../functions/http/viewer-handler.ts';

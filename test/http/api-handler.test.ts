@@ -1,13 +1,13 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { EmbedTokenIdentityMismatch } from '#errors';
+import { DependencyUnavailable, EmbedTokenIdentityMismatch } from '#errors';
 import { createApiHandler } from '../../functions/http/api-handler.ts';
+import { createLogger } from '../../functions/http/observability.ts';
 import { parseBody } from '../../functions/http/request.ts';
 import { lambdaContext, restEvent } from '../fixtures/api-gateway.ts';
 
 const alice = { sub: '7d1f0c7e-0000-4000-8000-000000000001', username: 'alice', tenantId: 'acme', region: 'EU' };
-const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const logger = createLogger('test', { LOG_LEVEL: 'SILENT' });
 const bodySchema = z.strictObject({ embedId: z.string().min(1).max(64), lifetimeSeconds: z.number().int().optional() });
 
 function handlerWith(
@@ -134,5 +134,43 @@ describe('parseBody', () => {
   it('accepts a valid base64 body', () => {
     const raw = Buffer.from(JSON.stringify({ embedId: 'sales' })).toString('base64');
     expect(parseBody(raw, true, bodySchema)).toEqual({ embedId: 'sales' });
+  });
+
+  it('a 503 logs the failure underneath, tells the caller when to retry, and shows the caller nothing else', async () => {
+    // Prepare: a throttled SDK call, as the table gateway wraps it.
+    const sdkError = Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    const logged: Record<string, unknown>[] = [];
+    const capture = {
+      info: () => {},
+      warn: () => {},
+      debug: () => {},
+      error: (_m: string, a: Record<string, unknown>) => logged.push(a),
+    };
+    const handler = createApiHandler({
+      logger: capture,
+      allowedOrigins: [],
+      routes: {
+        'POST /v1/embed-tokens': async () => {
+          throw new DependencyUnavailable({ cause: sdkError });
+        },
+      },
+    });
+    // Act
+    const result = await handler(
+      restEvent({ method: 'POST', resource: '/v1/embed-tokens', identity: alice, body: {} }),
+      lambdaContext(),
+    );
+    // Assess
+    expect(result.statusCode).toBe(503);
+    expect(result.headers).toMatchObject({ 'Retry-After': '2' });
+    expect(JSON.parse(result.body)).toEqual({
+      code: 'DEPENDENCY_UNAVAILABLE',
+      message: 'A dependency is temporarily unavailable; try again.',
+      requestId: expect.any(String),
+    });
+    expect(result.body).not.toContain('throughput');
+    expect(logged).toEqual([expect.objectContaining({ code: 'DEPENDENCY_UNAVAILABLE', cause: sdkError })]);
   });
 });
