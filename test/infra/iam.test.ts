@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { rollupKeyspace, rollupPartitionSuffix } from '#datasets/rollups';
+import { dataPartitionKey, indexPartitionKey, versionKeyPrefix } from '#datasets/row-keys';
 import {
   readable,
   resourcesOfType,
@@ -116,6 +118,34 @@ describe('tenant-scoped data roles', () => {
       },
     ]);
     expect(reader.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it("every data-table key the engine builds (rows, index keys, rollup items) falls under the tenant's LeadingKeys pattern, and no other tenant's", () => {
+    // Prepare: the pattern as IAM evaluates it for tenant acme (StringLike: `*` is any run).
+    const pattern = TENANT_PREFIX.replace(['$', '{aws:PrincipalTag/tenant}'].join(''), 'acme');
+    expect(pattern).toBe('acme#*');
+    const admitted = (key: string) => key.startsWith(pattern.slice(0, -1));
+    const schema = {
+      columns: [
+        { name: 'region', type: 'string' as const },
+        { name: 'date', type: 'date' as const },
+      ],
+      partitionColumn: 'region',
+      sortColumn: 'date',
+      indexes: [{ partitionColumn: 'date' }],
+    };
+    const prefix = versionKeyPrefix('acme', 'sales', 'v3');
+    const rollup = { id: 'region-day', dimensions: ['region'], measures: [], generation: 2 };
+    // Act
+    const keys = [
+      dataPartitionKey(schema, prefix, 'EU'),
+      indexPartitionKey(schema, prefix, 1, '2025-01-01T00:00:00.000Z'),
+      prefix + rollupPartitionSuffix(schema, rollup, 'EU'),
+      prefix + rollupPartitionSuffix(schema, rollup, null),
+    ];
+    // Assess
+    for (const key of keys) expect(admitted(key), key).toBe(true);
+    expect(admitted(versionKeyPrefix('acme-evil', 'sales', 'v3') + rollupKeyspace(rollup))).toBe(false);
   });
 
   it('the reader role is trusted only by the query execution role, and only with a tenant session tag', () => {
