@@ -243,7 +243,9 @@ export function compileDatasetQuery(input: {
       : undefined;
   const descending = topN !== undefined && output.orderBy[0]?.direction === 'desc';
 
-  const projected = new Set<string>(neededColumns(schema, output, residual));
+  // Pushed predicates' columns too: a shared read sends no FilterExpression and checks every
+  // consumer's pushed predicates in memory, so it must read those columns.
+  const projected = new Set<string>(neededColumns(schema, output, [...residual, ...pushed]));
   const projection = ['#pk', '#sk', ...[...projected].map((column) => names.name(column))].join(', ');
   const keyName = access.index === undefined ? 'pk' : `gsi${access.index}pk`;
   const sortKeyName = access.index === undefined ? 'sk' : `gsi${access.index}sk`;

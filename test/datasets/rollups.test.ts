@@ -238,6 +238,48 @@ describe('top-N pushdown and shared reads', () => {
     expect(filtered.rows).toEqual(filteredAll.rows.slice(0, 5));
   });
 
+  it('a shared read gives each widget the answer it gets alone, whatever columns the others filter on', async () => {
+    // Prepare: two counts filtered on a column no widget outputs, read from rows (no rollup has it).
+    const datasetId = await dataset([]);
+    const dashboards = new DashboardRepository(tables.control);
+    const range = { column: 'day', op: 'between', values: ['2025-01-01', '2025-12-31'] };
+    const count = (id: string, channel?: string) => ({
+      id,
+      type: 'number',
+      title: id,
+      datasetId,
+      query: {
+        filters: channel ? [range, { column: 'channel', op: 'eq', value: channel }] : [range],
+        metrics: [{ op: 'count' }],
+      },
+    });
+    const dashboard = await saveDashboard(
+      { dashboards, datasets: tables.datasets },
+      {
+        tenantId: TENANT,
+        dashboardId: uniqueId('db'),
+        title: 'Counts',
+        widgets: [count('web', 'web'), count('shop', 'shop'), count('all')],
+      },
+    );
+    const run = (widgetIds?: string[]) =>
+      runDashboardQuery(
+        { caller: eu, lockedParams: {}, parameters: {}, dashboard, ...(widgetIds ? { widgetIds } : {}) },
+        { datasets: tables.datasets, rls: tables.rls, data: tables.data },
+      );
+    // Act
+    const together = await run();
+    const alone = await Promise.all(['web', 'shop', 'all'].map((id) => run([id])));
+    // Assess
+    expect(together.reads.queries).toBeLessThan(alone.reduce((sum, r) => sum + r.reads.queries, 0));
+    for (const [i, id] of ['web', 'shop', 'all'].entries()) {
+      expect(together.widgets[id]!.rows).toEqual(alone[i]!.widgets[id]!.rows);
+    }
+    const counted = (id: string) => (together.widgets[id]!.rows[0] as { count: number }).count;
+    expect(counted('web') + counted('shop')).toBeGreaterThan(0);
+    expect(counted('all')).toBeGreaterThanOrEqual(counted('web') + counted('shop'));
+  });
+
   it('widgets of one dashboard over the same source and range share one read', async () => {
     const datasetId = await dataset([
       {
