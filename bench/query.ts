@@ -1,15 +1,11 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DatasetRepository } from '#control/datasets';
 import { RlsRepository } from '#control/rls';
 import { queryDataset } from '#datasets/dashboard-query';
 import type { QueryStats } from '#datasets/executor';
 import { importDataset } from '#datasets/import';
 import type { Caller } from '#shared/identity';
-import { CONTROL_TABLE, DATA_TABLE } from '../lib/table-design.ts';
-import { createTable, localCredentials, startDynamoLocal } from '../local/dynamodb.ts';
+import { startBenchTables } from './support.ts';
 import { createDataset, putRlsMapping, putRlsRules } from '../functions/admin/datasets.ts';
-import { TableGateway } from '../functions/control/table-gateway.ts';
 
 /**
  * `npm run bench:query [-- --json] [--rows N] [--queries N]`
@@ -41,21 +37,12 @@ const log = (message: string) => {
   else console.error(message);
 };
 
-const dynamo = await startDynamoLocal();
-const raw = new DynamoDBClient({
-  endpoint: dynamo.endpoint,
-  region: 'us-east-1',
-  credentials: localCredentials(),
-  maxAttempts: 10,
-});
-const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+const tables = await startBenchTables('bench');
 try {
-  await createTable(raw, 'bench-control', CONTROL_TABLE);
-  await createTable(raw, 'bench-data', DATA_TABLE);
-  const control = new TableGateway(client, 'bench-control');
+  const { control } = tables;
   const datasets = new DatasetRepository(control);
   const rls = new RlsRepository(control);
-  const data = new TableGateway(client, 'bench-data');
+  const { data } = tables;
   const tenantIds = Array.from({ length: TENANTS }, (_, i) => `bench-${String(i + 1).padStart(2, '0')}`);
 
   // --- load -------------------------------------------------------------------------------
@@ -221,6 +208,5 @@ try {
   if (json) console.log(JSON.stringify(report));
   if (report.alignedReadAmplification > 1.1) process.exitCode = 1;
 } finally {
-  client.destroy();
-  await dynamo.stop();
+  await tables.stop();
 }

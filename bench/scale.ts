@@ -1,17 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DashboardRepository } from '#control/dashboards';
 import { DatasetRepository } from '#control/datasets';
 import { RlsRepository } from '#control/rls';
-import { TableGateway } from '#control/table-gateway';
 import { saveDashboard } from '#admin/dashboards';
 import { createDataset, putRlsRules } from '#admin/datasets';
 import { runDashboardQuery } from '#datasets/dashboard-query';
 import { importDataset } from '#datasets/import';
 import { validateRollupDefinition } from '#datasets/rollups';
 import type { Caller } from '#shared/identity';
-import { CONTROL_TABLE, DATA_TABLE } from '../lib/table-design.ts';
-import { createTable, localCredentials, startDynamoLocal } from '../local/dynamodb.ts';
+import { startBenchTables } from './support.ts';
 import {
   DEMO_DATE_FROM,
   DEMO_DATE_TO,
@@ -47,22 +43,13 @@ const TENANT = 'scale';
 const DAYS = 365;
 const REGIONS = 3;
 
-const dynamo = await startDynamoLocal();
-const raw = new DynamoDBClient({
-  endpoint: dynamo.endpoint,
-  region: 'us-east-1',
-  credentials: localCredentials(),
-  maxAttempts: 10,
-});
-const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+const tables = await startBenchTables('scale');
 try {
-  await createTable(raw, 'scale-control', CONTROL_TABLE);
-  await createTable(raw, 'scale-data', DATA_TABLE);
-  const control = new TableGateway(client, 'scale-control');
+  const { control } = tables;
   const datasets = new DatasetRepository(control);
   const dashboards = new DashboardRepository(control);
   const rls = new RlsRepository(control);
-  const data = new TableGateway(client, 'scale-data');
+  const { data } = tables;
   const caller: Caller = { sub: 'viewer-eu', tenantId: TENANT, groups: [], attributes: { region: 'EU' } };
   const parameters = { dateRange: { from: DEMO_DATE_FROM, to: DEMO_DATE_TO } };
 
@@ -151,6 +138,5 @@ try {
   if (json) console.log(JSON.stringify(report));
   if (report.maxItemsRead > 2000 || report.p50GrowthRatio > 2.0) process.exitCode = 1;
 } finally {
-  client.destroy();
-  await dynamo.stop();
+  await tables.stop();
 }

@@ -164,13 +164,13 @@ export class TableGateway {
     try {
       return await call();
     } catch (error) {
-      throw toDomainError(error, onConditionFailed);
+      throw mapDynamoFailure(error, onConditionFailed);
     }
   }
 }
 
 /** The mapping of one DynamoDB failure to the error the caller sees (see `TableGateway`). */
-export function toDomainError(error: unknown, onConditionFailed?: ConflictMapper): Error {
+export function mapDynamoFailure(error: unknown, onConditionFailed?: ConflictMapper): Error {
   if (error instanceof EmbedError) return error;
   if (isConditionalCheckFailed(error)) {
     return onConditionFailed ? onConditionFailed() : new Conflict('The item was changed concurrently; try again.');

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, ProvisionedThroughputExceededException
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmbedTokenAlreadyRedeemed, EmbedTokenRevoked } from '#errors';
-import { TableGateway, toDomainError } from '#control/table-gateway';
+import { TableGateway, mapDynamoFailure } from '#control/table-gateway';
 import { createTestTables, type TestTables } from '../datasets/fixtures.ts';
 
 /** A gateway whose every call fails with `error`, as the SDK would throw it. */
@@ -52,13 +52,13 @@ describe('TableGateway maps every DynamoDB failure once', () => {
 
   it("a failed condition becomes the caller's own conflict, or CONFLICT when it names none", () => {
     const failed = new ConditionalCheckFailedException({ message: 'no', $metadata: {} });
-    expect(toDomainError(failed, () => new EmbedTokenAlreadyRedeemed())).toBeInstanceOf(EmbedTokenAlreadyRedeemed);
-    expect(toDomainError(failed)).toMatchObject({ code: 'CONFLICT', status: 409 });
+    expect(mapDynamoFailure(failed, () => new EmbedTokenAlreadyRedeemed())).toBeInstanceOf(EmbedTokenAlreadyRedeemed);
+    expect(mapDynamoFailure(failed)).toMatchObject({ code: 'CONFLICT', status: 409 });
   });
 
   it('a domain error raised on the way (e.g. by the tenant credential provider) passes through unchanged', () => {
     const revoked = new EmbedTokenRevoked();
-    expect(toDomainError(revoked)).toBe(revoked);
+    expect(mapDynamoFailure(revoked)).toBe(revoked);
   });
 });
 
